@@ -1,0 +1,1 @@
+"""The orchestration shell: Prefect flows, deployments and the ``outcome-study`` command."""
