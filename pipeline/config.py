@@ -25,7 +25,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CLAIMS = PROJECT_ROOT / "config" / "claims.toml"
 
 ADAPTERS = ("diary_daily", "diary_attacks", "sessions", "questionnaires", "coverage", "patients")
-Adapter = Literal["diary_daily", "diary_attacks", "sessions", "questionnaires", "coverage", "patients"]
+Adapter = Literal[
+    "diary_daily", "diary_attacks", "sessions", "questionnaires", "coverage", "patients"
+]
 
 DayRange = Annotated[tuple[int, int], Field(description="inclusive [first, last] day offset")]
 
@@ -46,9 +48,22 @@ class StudySection(_Strict):
         "key is used and every output says so. Never set this for real clients.",
     )
     claims: str | None = Field(None, description="claims.toml path; default: config/claims.toml")
+    groups: tuple[str, ...] = Field(
+        (),
+        description="Comparison-group labels allowed in sessions.group (e.g. ['therapy', "
+        "'waitlist']); without them a group column is ignored.",
+    )
     comparison_reference: str | None = Field(
         None, description="Reference level of sessions.group for ANCOVA (e.g. 'waitlist')."
     )
+
+    @model_validator(mode="after")
+    def _reference_is_a_group(self) -> StudySection:
+        if self.comparison_reference and self.comparison_reference.lower() not in {
+            g.lower() for g in self.groups
+        }:
+            raise ValueError("comparison_reference must be one of [study] groups")
+        return self
 
     @field_validator("therapy_pattern")
     @classmethod

@@ -26,7 +26,7 @@ PRACTITIONER_PATTERN = r"^S-[0-9a-f]{16}$"
 class _Provenance(pa.DataFrameModel):
     source_file: Series[str]
     source_row: Series[int] = pa.Field(ge=1)
-    row_key: Series[str]
+    row_key: Series[int]
 
     class Config:
         strict = False
@@ -43,7 +43,7 @@ class Sessions(_Provenance):
     attended: Series[bool]
     status: Series[str]
     duration_min: Series[float] = pa.Field(gt=0, le=24 * 60, nullable=True)
-    practitioner: Series[str] = pa.Field(nullable=True)
+    practitioner: Series[str] = pa.Field(str_matches=PRACTITIONER_PATTERN, nullable=True)
     adverse_event: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     ae_resolved_hours: Series[float] = pa.Field(ge=0, le=24 * 60, nullable=True)
     group: Series[str] = pa.Field(nullable=True)
@@ -132,3 +132,16 @@ class DiaryDays(pa.DataFrameModel):
         strict = False
         coerce = False
         unique = ["patient_id", "date"]
+
+
+class PatientLinks(_Provenance):
+    """``patient_links``: diary id -> practice-system id and keyed contact hashes.
+
+    ``link_email``, ``link_phone``, ``link_name`` are keyed hashes (never the values).
+    """
+
+    patient_id: Series[str] = pa.Field(str_matches=PSEUDONYM_PATTERN)
+    client_pid: Series[str] = pa.Field(str_matches=PSEUDONYM_PATTERN, nullable=True)
+    link_email: Series[str] = pa.Field(nullable=True)
+    link_phone: Series[str] = pa.Field(nullable=True)
+    link_name: Series[str] = pa.Field(nullable=True)

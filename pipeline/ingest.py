@@ -1,0 +1,386 @@
+"""From the raw folder to the canonical tables in the processed folder.
+
+Two steps, so that the per-file work can run in parallel (one task per file):
+
+1. :func:`ingest_file` reads one export, cleans it and writes its accepted and
+   quarantined rows as Parquet partitions under ``processed/ingest/<adapter>/``. A file
+   whose sha256 and settings match the manifest is not read again.
+2. :func:`consolidate` combines the partitions: removes duplicate records across
+   files, links sessions to diaries, assembles diary days, balances the row accounting
+   and writes the canonical tables (``sessions.parquet``, ``diary_days.parquet``, ...,
+   ``quarantine.parquet``) and ``ingest_summary.json``.
+
+:func:`discover`, :func:`ingest_file` and :func:`finish_ingest` are what a flow maps;
+:func:`ingest` runs them in sequence.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import store
+from pipeline.clean import QUARANTINE_COLUMNS, accounting, clean_table, drop_duplicates, empty_quarantine
+from pipeline.config import StudyConfig
+from pipeline.diary import build_diary_days
+from pipeline.errors import ConfigError, InputError
+from pipeline.linkage import link_sessions
+from pipeline.privacy import PseudonymKey
+from pipeline.sources import ADAPTERS
+from pipeline.sources.io import read_export
+
+#: Canonical tables written by :func:`consolidate` (file stem -> adapter or derived).
+TABLES = (
+    "sessions", "diary_daily", "attacks", "coverage", "questionnaires", "patient_links",
+    "diary_days", "quarantine",
+)  # fmt: skip
+_ADAPTER_TABLE = {
+    "sessions": "sessions",
+    "diary_daily": "diary_daily",
+    "diary_attacks": "attacks",
+    "coverage": "coverage",
+    "questionnaires": "questionnaires",
+    "patients": "patient_links",
+}
+SUMMARY_NAME = "ingest_summary.json"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One export matched by a ``[[sources]]`` glob.
+
+    Attributes
+    ----------
+    source_index : int
+        Position of its ``[[sources]]`` table in study.toml.
+    path : Path
+    display : str
+        Path relative to the raw folder (POSIX), used in every message and output.
+    """
+
+    source_index: int
+    path: Path
+    display: str
+
+    def adapter(self, config: StudyConfig) -> str:
+        return config.sources[self.source_index].adapter
+
+
+def _ignored(path: Path) -> bool:
+    """Hidden files, editor and Excel lock files, partial downloads."""
+    name = path.name
+    return name.startswith((".", "~$")) or name.endswith((".tmp", ".part", ".crdownload"))
+
+
+def discover(config: StudyConfig) -> list[InputFile]:
+    """The input files, in a stable order (by source, then path).
+
+    Raises
+    ------
+    InputError
+        The raw folder does not exist, or no source matches any file.
+    ConfigError
+        One file is matched by two ``[[sources]]`` tables.
+    """
+    raw = config.raw_dir
+    if not raw.is_dir():
+        raise InputError(str(raw), "raw folder not found (set [paths] raw or --raw)")
+    claimed: dict[Path, int] = {}
+    files: list[InputFile] = []
+    for index, source in enumerate(config.sources):
+        for path in sorted(p for p in raw.glob(source.path) if p.is_file() and not _ignored(p)):
+            if path in claimed:
+                raise ConfigError(
+                    f"{path.relative_to(raw).as_posix()} is matched by [[sources]] #{claimed[path] + 1} "
+                    f"and #{index + 1}; make the path globs exclusive"
+                )
+            claimed[path] = index
+            files.append(InputFile(index, path, path.relative_to(raw).as_posix()))
+    if not files:
+        raise InputError(str(raw), "no input file matches any [[sources]] path")
+    return files
+
+
+def settings_fingerprint(config: StudyConfig, source_index: int, key: PseudonymKey) -> str:
+    """sha256 of everything, besides the file's bytes, that shapes its cleaned rows."""
+    relevant = {
+        "source": config.sources[source_index].model_dump(mode="json"),
+        "vocabulary": config.vocabulary.model_dump(mode="json"),
+        "medications": config.medications.model_dump(mode="json"),
+        "therapy_pattern": config.study.therapy_pattern,
+        "groups": list(config.study.groups),
+        "instruments": config.analysis.model_dump(mode="json")["instruments"],
+        "key": key.fingerprint,
+        "code": store.code_fingerprint(),
+    }
+    return store.text_sha256(json.dumps(relevant, sort_keys=True))
+
+
+def ingest_file(
+    file: InputFile, config: StudyConfig, key: PseudonymKey, previous: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Clean one export into Parquet partitions, or reuse them when nothing changed.
+
+    Parameters
+    ----------
+    file : InputFile
+    config : StudyConfig
+    key : PseudonymKey
+    previous : dict, optional
+        The file's manifest entry from the last run.
+
+    Returns
+    -------
+    dict
+        Manifest entry: ``path, adapter, sha256, settings, accepted, quarantine`` (partition
+        paths relative to the processed folder), ``rows_read``, ``encoding``,
+        ``separator``, ``reused`` (True when the partitions were reused).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or lacks a required column.
+    """
+    source = config.sources[file.source_index]
+    spec = ADAPTERS[source.adapter]
+    sha = store.file_sha256(file.path)
+    settings = settings_fingerprint(config, file.source_index, key)
+    processed = config.processed_dir
+    if (
+        previous
+        and previous.get("sha256") == sha
+        and previous.get("settings") == settings
+        and (processed / previous["accepted"]).is_file()
+        and (processed / previous["quarantine"]).is_file()
+    ):
+        return {**previous, "reused": True}
+
+    table = read_export(
+        file.path,
+        file.display,
+        renames=source.columns,
+        header_marker=spec.header_marker,
+        encoding=source.encoding,
+        separator=source.delimiter,
+        sheet=source.sheet,
+        date_format=source.date_format,
+        datetime_format=source.datetime_format,
+    )
+    cleaned = clean_table(table, spec, source, config, key, file.display, file.path.stem)
+    name = store.text_sha256(f"{file.display}\x1f{sha}\x1f{settings}")[:24]
+    accepted_rel = f"ingest/{spec.name}/{name}.parquet"
+    quarantine_rel = f"ingest/{spec.name}/{name}.quarantine.parquet"
+    store.write_parquet_atomic(processed / accepted_rel, cleaned.accepted)
+    store.write_parquet_atomic(processed / quarantine_rel, cleaned.quarantine)
+    return {
+        "path": file.display,
+        "source_index": file.source_index,
+        "adapter": spec.name,
+        "sha256": sha,
+        "settings": settings,
+        "accepted": accepted_rel,
+        "quarantine": quarantine_rel,
+        "rows_read": cleaned.rows_read,
+        "encoding": table.encoding,
+        "separator": table.separator,
+        "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "reused": False,
+    }
+
+
+def finish_ingest(config: StudyConfig, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write the manifest for this set of inputs and delete partitions no longer used.
+
+    Files that disappeared from the raw folder, or changed, leave no rows behind.
+    """
+    processed = config.processed_dir
+    store.write_manifest(processed, {e["path"]: {k: v for k, v in e.items() if k != "reused"} for e in entries})
+    in_use = {e[k] for e in entries for k in ("accepted", "quarantine")}
+    for partition in (processed / "ingest").rglob("*.parquet") if (processed / "ingest").is_dir() else ():
+        if partition.relative_to(processed).as_posix() not in in_use:
+            partition.unlink(missing_ok=True)
+    return entries
+
+
+def ingest(config: StudyConfig, key: PseudonymKey, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Discover, ingest every file (reusing unchanged ones) and write the manifest."""
+    files = discover(config)
+    previous = store.read_manifest(config.processed_dir)["files"]
+    entries = []
+    for number, file in enumerate(files, start=1):
+        entry = ingest_file(file, config, key, previous.get(file.display))
+        if progress:
+            state = "unchanged" if entry["reused"] else f"{entry['rows_read']} rows"
+            progress(f"[{number}/{len(files)}] {file.display}: {state}")
+        entries.append(entry)
+    return finish_ingest(config, entries)
+
+
+# --------------------------------------------------------------------------- consolidate
+def _load(processed: Path, entries: list[dict[str, Any]], part: str) -> list[pd.DataFrame]:
+    return [store.read_parquet(processed / e[part]) for e in entries]
+
+
+def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame | None = None) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return empty if empty is not None else pd.DataFrame()
+
+
+def _empty_canonical(adapter: str) -> pd.DataFrame:
+    """A zero-row frame with the adapter's canonical columns and dtypes."""
+    model = ADAPTERS[adapter].model
+    schema = model.to_schema()
+    columns = {
+        name: pd.Series([], dtype=str(column.dtype) if column.dtype is not None else "object")
+        for name, column in schema.columns.items()
+    }
+    if adapter in ("sessions", "patients"):
+        columns.update({c: pd.Series([], dtype="str") for c in ("link_email", "link_phone", "link_name")})
+    return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """The canonical tables and the data-quality summary of one set of inputs."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+
+
+def consolidate(config: StudyConfig, entries: list[dict[str, Any]]) -> Consolidated:
+    """Combine ingested partitions into the canonical tables (in memory).
+
+    Returns
+    -------
+    Consolidated
+        ``tables``: the frames named in :data:`TABLES`; ``summary``: ``inputs`` (per-file
+        accounting), ``data_quality`` (totals, ``by_reason``, ``by_adapter``, duplicates,
+        conflicts, linkage and diary counts).
+    """
+    processed = config.processed_dir
+    accepted: dict[str, pd.DataFrame] = {}
+    quarantine_parts: list[pd.DataFrame] = []
+    duplicates = pd.Series(dtype="int64")
+    for adapter in ADAPTERS:
+        mine = [e for e in entries if e["adapter"] == adapter]
+        kept_accepted = _load(processed, mine, "accepted")
+        kept_quarantine = _load(processed, mine, "quarantine")
+        kept, removed = drop_duplicates(kept_accepted + kept_quarantine)
+        duplicates = duplicates.add(removed, fill_value=0)
+        accepted[adapter] = _concat(kept[: len(mine)], _empty_canonical(adapter))
+        quarantine_parts.extend(kept[len(mine) :])
+    quarantine = _concat(quarantine_parts, empty_quarantine())[list(QUARANTINE_COLUMNS)]
+
+    per_file_accepted = pd.concat(
+        [f["source_file"] for f in accepted.values() if len(f)] or [pd.Series(dtype="str")]
+    ).value_counts()
+    rows = accounting(
+        rows_read=pd.Series({e["path"]: e["rows_read"] for e in entries}, dtype="int64"),
+        accepted=per_file_accepted,
+        quarantined=quarantine["source_file"].value_counts(),
+        duplicates=duplicates,
+    )
+
+    sessions, link_counts = link_sessions(accepted["sessions"], accepted["patients"])
+    diary_days, diary_stats = build_diary_days(
+        accepted["diary_daily"], accepted["diary_attacks"], accepted["coverage"]
+    )
+    tables = {
+        "sessions": sessions,
+        "diary_daily": accepted["diary_daily"],
+        "attacks": accepted["diary_attacks"],
+        "coverage": accepted["coverage"],
+        "questionnaires": accepted["questionnaires"],
+        "patient_links": accepted["patients"],
+        "diary_days": diary_days,
+        "quarantine": quarantine.drop(columns="row_key"),
+    }
+    summary = _summary(config, entries, rows, quarantine, link_counts, diary_stats.as_dict())
+    return Consolidated(tables=tables, summary=summary)
+
+
+def _summary(
+    config: StudyConfig,
+    entries: list[dict[str, Any]],
+    rows: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    link_counts: dict[str, int],
+    diary_counts: dict[str, int],
+) -> dict[str, Any]:
+    inputs = [
+        {
+            "path": e["path"],
+            "sha256": e["sha256"],
+            "adapter": e["adapter"],
+            "encoding": e["encoding"],
+            "separator": e["separator"],
+            "reused": bool(e.get("reused", False)),
+            **{k: int(v) for k, v in rows.loc[e["path"]].items()},
+        }
+        for e in entries
+    ]
+    totals = {k: int(v) for k, v in rows.sum().items()}
+    by_adapter = {
+        adapter: {k: int(v) for k, v in rows.loc[[e["path"] for e in entries if e["adapter"] == adapter]].sum().items()}
+        for adapter in ADAPTERS
+        if any(e["adapter"] == adapter for e in entries)
+    }
+    by_reason = quarantine["reason"].value_counts().sort_index()
+    used = {e["source_index"] for e in entries}
+    sources_without_files = [
+        f"#{i + 1} {s.adapter} '{s.path}'" for i, s in enumerate(config.sources) if i not in used
+    ]
+    return {
+        "inputs": inputs,
+        "data_quality": {
+            **totals,
+            "by_reason": {k: int(v) for k, v in by_reason.items()},
+            "by_adapter": by_adapter,
+            "linkage": link_counts,
+            "diary": diary_counts,
+            "sources_without_files": sources_without_files,
+        },
+    }
+
+
+def write_tables(config: StudyConfig, result: Consolidated) -> dict[str, Path]:
+    """Write the canonical tables and the summary to the processed folder (atomically).
+
+    Returns
+    -------
+    dict
+        Table name -> written path.
+    """
+    processed = config.processed_dir
+    written = {
+        name: store.write_parquet_atomic(processed / f"{name}.parquet", frame)
+        for name, frame in result.tables.items()
+    }
+    written["summary"] = store.write_json_atomic(processed / SUMMARY_NAME, result.summary)
+    return written
+
+
+def load_tables(processed: Path, names: tuple[str, ...] = TABLES) -> dict[str, pd.DataFrame]:
+    """Read canonical tables back from a processed folder (for later stages and notebooks).
+
+    Raises
+    ------
+    InputError
+        A table is missing: the ingest stage has not run on this folder.
+    """
+    tables = {}
+    for name in names:
+        path = Path(processed) / f"{name}.parquet"
+        if not path.is_file():
+            raise InputError(str(path), "missing: run the ingest stage first (outcome-study run)")
+        tables[name] = store.read_parquet(path)
+    return tables
