@@ -146,8 +146,12 @@ def clean_table(
     missing = spec.missing_columns(raw.columns)
     if missing:
         raise InputError(display, "required column is missing from the header", column=missing[0])
-    keys = row_keys(raw, key)
-    batch = spec.batch(raw, source, config, key, file_stem)
+    identity = raw
+    if spec.id_from_file_name and "patient_id" not in raw.columns:
+        # the client id lives in the file name: it is part of what makes a row a record
+        identity = raw.assign(patient_id=file_stem)
+    keys = row_keys(identity, key)
+    batch = spec.batch(raw, source, config, key, file_stem, display)
     typed = spec.normalise(batch)
     provenance = pd.DataFrame(
         {"source_file": display, "source_row": table.source_row, "row_key": keys}, index=raw.index

@@ -384,3 +384,77 @@ def load_tables(processed: Path, names: tuple[str, ...] = TABLES) -> dict[str, p
             raise InputError(str(path), "missing: run the ingest stage first (outcome-study run)")
         tables[name] = store.read_parquet(path)
     return tables
+
+
+# ------------------------------------------------------------------------------ validate
+def validate_file(
+    path: Path, adapter: str, config: StudyConfig | None = None, examples: int = 10
+) -> dict[str, Any]:
+    """Check one export without writing anything (the ``validate`` command).
+
+    The file is read with the settings of the ``[[sources]]`` table in ``config`` that
+    matches it (or the first one for ``adapter``; defaults without a config). Ids are
+    pseudonymised with a throw-away random key, so examples show no real ids.
+
+    Parameters
+    ----------
+    path : Path
+    adapter : str
+        One of :data:`pipeline.config.ADAPTERS`.
+    config : StudyConfig, optional
+    examples : int
+        How many quarantined rows to return as examples.
+
+    Returns
+    -------
+    dict
+        ``file, adapter, encoding, separator, rows_read, rows_accepted,
+        rows_quarantined, duplicates_removed, by_reason, examples`` (``source_row``,
+        ``reason``, ``message``).
+
+    Raises
+    ------
+    ConfigError
+        Unknown adapter.
+    InputError
+        The file cannot be read as a table or lacks a required column.
+    """
+    import os
+
+    from pipeline.config import SourceSection
+
+    if adapter not in ADAPTERS:
+        raise ConfigError(f"unknown adapter '{adapter}'; choose one of {', '.join(ADAPTERS)}")
+    path = Path(path)
+    if config is None:
+        from pipeline.config import StudyConfig as _Config
+
+        config = _Config(sources=(SourceSection(adapter=adapter, path=path.name),))
+    candidates = [i for i, s in enumerate(config.sources) if s.adapter == adapter]
+    matching = [i for i in candidates if path.resolve() in {p.resolve() for p in config.raw_dir.glob(config.sources[i].path)}]
+    if matching or candidates:
+        source = config.sources[(matching or candidates)[0]]
+    else:
+        source = SourceSection(adapter=adapter, path=path.name)
+        config = config.model_copy(update={"sources": (*config.sources, source)})
+    key = PseudonymKey(secret=os.urandom(32), demo=False)
+    spec = ADAPTERS[adapter]
+    table = read_export(
+        path, path.name, renames=source.columns, header_marker=spec.header_marker,
+        encoding=source.encoding, separator=source.delimiter, sheet=source.sheet,
+        date_format=source.date_format, datetime_format=source.datetime_format,
+    )  # fmt: skip
+    cleaned = clean_table(table, spec, source, config, key, path.name, path.stem)
+    (accepted, quarantine), removed = drop_duplicates([cleaned.accepted, cleaned.quarantine])
+    return {
+        "file": str(path),
+        "adapter": adapter,
+        "encoding": table.encoding,
+        "separator": table.separator,
+        "rows_read": cleaned.rows_read,
+        "rows_accepted": len(accepted),
+        "rows_quarantined": len(quarantine),
+        "duplicates_removed": int(removed.sum()),
+        "by_reason": {k: int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()},
+        "examples": quarantine.head(examples)[["source_row", "reason", "message"]].to_dict("records"),
+    }

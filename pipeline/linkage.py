@@ -57,7 +57,7 @@ def link_sessions(sessions: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataF
     for route, link_column, client_keys in routes:
         mapping, ambiguous = _unique_mapping(links, link_column) if len(links) else (pd.Series(dtype="str"), 0)
         ambiguous_total += ambiguous
-        found = client_keys.map(mapping).where(resolved.isna())
+        found = client_keys.map(mapping).astype("str").where(resolved.isna())
         counts[route] = int(found.notna().sum())
         resolved = resolved.fillna(found)
     counts["by_shared_id"] = int(resolved.isna().sum())

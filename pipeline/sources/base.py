@@ -18,6 +18,7 @@ import pandera.pandas as pa
 
 from pipeline import fields
 from pipeline.config import SourceSection, StudyConfig
+from pipeline.errors import InputError
 from pipeline.privacy import PseudonymKey, pseudonymise, safe_preview
 
 #: Quarantine reason codes and what they mean (documented in docs/DATA_QUALITY.md).
@@ -41,6 +42,8 @@ REASONS = {
 }
 
 MAX_ID_LENGTH = 64
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
+DATETIME_FORMATS = tuple(f"{d} %H:%M" for d in DATE_FORMATS) + ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 
 
 class Problems:
@@ -115,6 +118,7 @@ class RowBatch:
     config: StudyConfig
     key: PseudonymKey
     file_stem: str
+    display: str = ""
     problems: Problems = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,11 +171,35 @@ class RowBatch:
         ids = fields.normalise_id(text).mask(pd.Series(missing | too_long, index=text.index))
         return pseudonymise(ids, self.key)
 
+    def _check_format(self, column: str, parsed: fields.Parsed, configured: str, candidates: tuple[str, ...], parse) -> None:
+        """Stop with a clear error when *no* value of a column fits the configured format."""
+        present = ~self.blank(column)
+        if present.sum() < 3 or not parsed.bad[present].all():
+            return
+        sample = self.text(column)[present]
+        share = {f: float((~parse(sample, f).bad).mean()) for f in candidates}
+        best = max(share, key=share.__getitem__)
+        hint = f"; the values look like {best}" if share[best] > 0.5 else ""
+        raise InputError(
+            self.display or self.file_stem,
+            f"none of the values matches the configured format {configured} "
+            f"(set date_format / datetime_format for this source in study.toml){hint}",
+            column=column,
+        )
+
     def date(self, column: str, required: bool = True) -> pd.Series:
-        """Dates in the source's ``date_format``."""
+        """Dates in the source's ``date_format``.
+
+        Raises
+        ------
+        InputError
+            Not one of 3 or more values matches the format (a configuration mistake,
+            not bad rows); the message suggests a format that fits.
+        """
         if required:
             self.require(column)
         parsed = fields.parse_date(self.text(column), self.source.date_format)
+        self._check_format(column, parsed, self.source.date_format, DATE_FORMATS, fields.parse_date)
         self.problems.add(
             parsed.bad,
             column,
@@ -185,6 +213,9 @@ class RowBatch:
         if required:
             self.require(column)
         parsed = fields.parse_datetime(self.text(column), self.source.datetime_format)
+        self._check_format(
+            column, parsed, self.source.datetime_format, DATETIME_FORMATS, fields.parse_datetime
+        )
         self.problems.add(
             parsed.bad,
             column,
@@ -283,8 +314,15 @@ class AdapterSpec:
         """Required columns missing from a file's header."""
         return [c for c in self.required if c not in columns]
 
-    def batch(self, raw: pd.DataFrame, source: SourceSection, config: StudyConfig,
-              key: PseudonymKey, file_stem: str) -> RowBatch:
+    def batch(
+        self,
+        raw: pd.DataFrame,
+        source: SourceSection,
+        config: StudyConfig,
+        key: PseudonymKey,
+        file_stem: str,
+        display: str = "",
+    ) -> RowBatch:
         """The parsing context for one file's known columns."""
         present = [c for c in self.known if c in raw.columns]
-        return RowBatch(raw[present], source, config, key, file_stem)
+        return RowBatch(raw[present], source, config, key, file_stem, display)
