@@ -27,11 +27,12 @@ import pandas as pd
 
 from pipeline import store
 from pipeline.clean import QUARANTINE_COLUMNS, accounting, clean_table, drop_duplicates, empty_quarantine
-from pipeline.config import StudyConfig
+from pipeline.config import SourceSection, StudyConfig
+from pipeline.fields import normalise_id
 from pipeline.diary import build_diary_days
 from pipeline.errors import ConfigError, InputError
 from pipeline.linkage import link_sessions
-from pipeline.privacy import PseudonymKey
+from pipeline.privacy import PseudonymKey, pseudonymise
 from pipeline.sources import ADAPTERS
 from pipeline.sources.io import read_export
 
@@ -79,7 +80,19 @@ def _ignored(path: Path) -> bool:
     return name.startswith((".", "~$")) or name.endswith((".tmp", ".part", ".crdownload"))
 
 
-def discover(config: StudyConfig) -> list[InputFile]:
+def _display(relative: Path, source: SourceSection, key: PseudonymKey) -> str:
+    """How a file is named in outputs and logs: its path relative to the raw folder.
+
+    An attack log is named after its client, so its name is pseudonymised
+    (``attacks/MIG-017.csv`` -> ``attacks/P-1a2b....csv``).
+    """
+    if not ADAPTERS[source.adapter].id_from_file_name:
+        return relative.as_posix()
+    stem = pseudonymise(pd.Series([relative.stem], dtype="str").pipe(normalise_id), key).iloc[0]
+    return (relative.parent / f"{stem}{relative.suffix}").as_posix()
+
+
+def discover(config: StudyConfig, key: PseudonymKey) -> list[InputFile]:
     """The input files, in a stable order (by source, then path).
 
     Raises
@@ -102,7 +115,7 @@ def discover(config: StudyConfig) -> list[InputFile]:
                     f"and #{index + 1}; make the path globs exclusive"
                 )
             claimed[path] = index
-            files.append(InputFile(index, path, path.relative_to(raw).as_posix()))
+            files.append(InputFile(index, path, _display(path.relative_to(raw), source, key)))
     if not files:
         raise InputError(str(raw), "no input file matches any [[sources]] path")
     return files
@@ -211,7 +224,7 @@ def finish_ingest(config: StudyConfig, entries: list[dict[str, Any]]) -> list[di
 
 def ingest(config: StudyConfig, key: PseudonymKey, progress: Progress | None = None) -> list[dict[str, Any]]:
     """Discover, ingest every file (reusing unchanged ones) and write the manifest."""
-    files = discover(config)
+    files = discover(config, key)
     previous = store.read_manifest(config.processed_dir)["files"]
     entries = []
     for number, file in enumerate(files, start=1):

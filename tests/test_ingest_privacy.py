@@ -44,8 +44,8 @@ def _planted_files() -> dict[str, str]:
     return {
         "sessions/s.csv": sessions,
         "diaries/d.csv": diary,
-        "attacks/MIG-2.csv": attacks,
-        "coverage/c.csv": f"patient_id,diary_start,diary_end\nMIG-2,2025-02-01,2025-02-20\n{n1},{e1},{p1}\n",
+        f"attacks/{n0}.csv": attacks,  # an attack log is named after its client
+        "coverage/c.csv": f"patient_id,diary_start,diary_end\n{n0},2025-02-01,2025-02-20\n{n1},{e1},{p1}\n",
         "questionnaires/q.csv": f"patient_id,date,instrument,score\nMIG-1,2025-02-01,HIT-6,60\nMIG-1,2025-02-01,{n0},{p0}\n",
         "patients/p.csv": f"patient_id,client_id,client_name,email,phone\nMIG-1,C1,{n0},{e0},{p0}\nMIG-3,,{n1},{e1},{p1}\n",
     }
@@ -62,6 +62,8 @@ def test_planted_identifiers_never_reach_processed_tables(tmp_path):
     result = ingest.consolidate(config, ingest.ingest(config, key))
     ingest.write_tables(config, result)
     assert len(result.tables["quarantine"]) >= 6  # the planted junk was rejected, not patched
+    # the attack log named after its client links to that client's coverage (20 days)
+    assert result.tables["diary_days"]["patient_id"].value_counts().max() == 20
     texts = []
     for path in sorted(config.processed_dir.rglob("*")):
         if path.suffix == ".parquet":
