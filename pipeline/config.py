@@ -283,6 +283,22 @@ class PlaceboSection(_Strict):
     )
 
 
+class RegressionToMeanSection(_Strict):
+    """``[regression_to_mean]``: the population clients are drawn from (Barnett et al. 2005).
+
+    Without ``population_mean`` the expected regression to the mean is not computed and
+    the report says so. It is the long-run mean of monthly migraine days (per 28 days)
+    in the population the clients come from, not in the enrolled clients.
+    """
+
+    population_mean: float | None = Field(None, ge=0, le=28)
+    population_sd: float | None = Field(None, gt=0)
+    enrolment_cutoff: float | None = Field(
+        None, ge=0, le=28, description="clients enrol when their month exceeds this many days"
+    )
+    source: str = ""
+
+
 class ScheduleSection(_Strict):
     """``[schedule]``: when the served deployment runs (cron, in the given time zone)."""
 
@@ -356,6 +372,7 @@ class StudyConfig(_Strict):
     vocabulary: VocabularySection = Field(default_factory=VocabularySection)
     analysis: AnalysisSection = Field(default_factory=AnalysisSection)
     placebo: PlaceboSection = Field(default_factory=PlaceboSection)
+    regression_to_mean: RegressionToMeanSection = Field(default_factory=RegressionToMeanSection)
     schedule: ScheduleSection = Field(default_factory=ScheduleSection)
     sources: tuple[SourceSection, ...] = ()
     claims: tuple[Claim, ...] = ()

@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import functools
 import hashlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -22,6 +24,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import pipeline
@@ -78,9 +81,30 @@ def write_text_atomic(path: Path, text: str) -> Path:
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/inf -> None, numpy scalars and arrays -> Python, dates -> ISO."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is pd.NaT or value is pd.NA or value is None:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 def write_json_atomic(path: Path, content: Any) -> Path:
-    """Write JSON (UTF-8, indented, keys in insertion order) atomically."""
-    text = json.dumps(content, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    """Write JSON (UTF-8, indented, keys in insertion order) atomically; NaN becomes null."""
+    text = json.dumps(to_jsonable(content), indent=2, ensure_ascii=False, allow_nan=False)
     return write_text_atomic(path, text + "\n")
 
 
@@ -191,3 +215,64 @@ def write_manifest(processed: Path, files: dict[str, dict[str, Any]]) -> Path:
         "files": dict(sorted(files.items())),
     }
     return write_json_atomic(Path(processed) / MANIFEST_NAME, content)
+
+
+# --------------------------------------------------------------------------- run folders
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_run_id(suffix: str | None = None) -> str:
+    """A run id that sorts by time: ``YYYYMMDDTHHMMSSZ-<8 hex>``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{suffix or os.urandom(4).hex()}"
+
+
+@contextlib.contextmanager
+def run_folder(reports: Path, run_id: str) -> Iterator[Path]:
+    """A fresh folder to write a run's report into, renamed into place when complete.
+
+    Inside the block files go to ``<reports>/.<run_id>.partial/``; on success the
+    folder becomes ``<reports>/<run_id>/`` in one rename; on failure it is removed.
+    """
+    import shutil
+
+    reports = Path(reports)
+    reports.mkdir(parents=True, exist_ok=True)
+    partial = reports / f".{run_id}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    os.replace(partial, reports / run_id)
+    _fsync_dir(reports)
+
+
+def publish_run(reports: Path, run_id: str, keep: int = 20) -> Path:
+    """Point ``<reports>/latest`` at a finished run folder (atomic symlink swap).
+
+    Older run folders beyond the ``keep`` most recent are removed.
+
+    Returns
+    -------
+    Path
+        ``<reports>/latest``.
+    """
+    import shutil
+
+    reports = Path(reports)
+    latest = reports / "latest"
+    tmp = reports / f".latest.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(run_id, tmp)
+    os.replace(tmp, latest)
+    _fsync_dir(reports)
+    runs = sorted(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    for old in runs[:-keep]:
+        if old.name != run_id:
+            shutil.rmtree(old, ignore_errors=True)
+    return latest

@@ -1,0 +1,186 @@
+"""The study's stages as units of work over folders: what a flow task (or a test) calls.
+
+Each stage reads its inputs from the processed folder, calls the pure functions of
+the pipeline and writes its outputs back atomically, returning only a small summary.
+This module is the one place that knows the file layout of the processed folder
+(besides the per-file ingest partitions in :mod:`pipeline.ingest`)::
+
+    processed/
+      manifest.json, ingest/...          ingest (per input file)
+      sessions.parquet, diary_days.parquet, ..., quarantine.parquet,
+      ingest_summary.json                clean
+      patient_outcomes.parquet, responders.parquet, trajectory.parquet,
+      sessions_summary.parquet, outcomes_summary.json      outcomes
+      analysis.json                      analyse (statistics and claim verdicts)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import cohort, ingest, outcomes, store
+from pipeline.config import StudyConfig
+
+OUTCOME_TABLES = ("patient_outcomes", "responders", "trajectory", "sessions_summary")
+OUTCOMES_SUMMARY = "outcomes_summary.json"
+ANALYSIS_NAME = "analysis.json"
+Progress = Callable[[str], None]
+
+
+def clean_stage(config: StudyConfig, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Consolidate ingested partitions into the canonical tables.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    entries : list of dict
+        Manifest entries from :func:`pipeline.ingest.ingest_file` for this run's inputs.
+
+    Returns
+    -------
+    dict
+        The ingest summary (``inputs``, ``data_quality``), also written to
+        ``processed/ingest_summary.json``.
+    """
+    result = ingest.consolidate(config, entries)
+    ingest.write_tables(config, result)
+    return result.summary
+
+
+def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
+    """Endpoints per client x window, responders, trajectories, participant flow.
+
+    Reads the canonical tables, writes :data:`OUTCOME_TABLES` as Parquet and
+    ``outcomes_summary.json`` (participant flow, responder counts, adverse events).
+
+    Returns
+    -------
+    dict
+        ``participant_flow``, ``responders`` (per-window counts), ``adverse_events``
+        (counts per claim limit), ``clients`` (rows in patient_outcomes / n windows).
+    """
+    processed = config.processed_dir
+    tables = ingest.load_tables(processed, ("sessions", "diary_days", "attacks", "coverage", "questionnaires"))
+    sessions, diary_days = tables["sessions"], tables["diary_days"]
+    per_window = outcomes.patient_outcomes(diary_days, sessions, config, tables["questionnaires"])
+    responders = outcomes.responders(per_window, config)
+    trajectory = outcomes.weekly_trajectory(diary_days, sessions, config)
+    flow = cohort.participant_flow(sessions, diary_days, config, tables["attacks"], tables["coverage"])
+    limits = sorted({c.max_reaction_hours for c in config.claims if c.test == "adverse_events"} or {24.0})
+    summary = {
+        "participant_flow": flow,
+        "responders": responders.summary.to_dict("records"),
+        "adverse_events": [outcomes.adverse_event_summary(sessions, hours) for hours in limits],
+        "clients": int(per_window["patient_id"].nunique()),
+    }
+    frames = {
+        "patient_outcomes": per_window,
+        "responders": responders.per_patient,
+        "trajectory": trajectory,
+        "sessions_summary": outcomes.sessions_summary(sessions),
+    }
+    for name, frame in frames.items():
+        store.write_parquet_atomic(processed / f"{name}.parquet", frame)
+    store.write_json_atomic(processed / OUTCOMES_SUMMARY, summary)
+    return summary
+
+
+def load_outcomes(processed: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The outcome tables and summary written by :func:`outcomes_stage`."""
+    frames = {name: store.read_parquet(Path(processed) / f"{name}.parquet") for name in OUTCOME_TABLES}
+    return frames, store.read_json(Path(processed) / OUTCOMES_SUMMARY)
+
+
+def analysis_stage(config: StudyConfig) -> dict[str, Any]:
+    """Statistics and claim verdicts from the outcome tables; writes ``analysis.json``.
+
+    Returns
+    -------
+    dict
+        The analysis (see :func:`pipeline.analysis.analyse`) plus ``data_quality`` and
+        ``study`` (name, demo flag).
+    """
+    from pipeline.analysis import analyse
+
+    processed = config.processed_dir
+    frames, summary = load_outcomes(processed)
+    ingest_summary = store.read_json(processed / ingest.SUMMARY_NAME)
+    analysis = {
+        "study": {"name": config.study.name, "demo": config.study.demo},
+        "data_quality": ingest_summary["data_quality"],
+        **analyse(frames["patient_outcomes"], frames["responders"], frames["trajectory"], summary, config),
+    }
+    store.write_json_atomic(processed / ANALYSIS_NAME, analysis)
+    return store.read_json(processed / ANALYSIS_NAME)
+
+
+def report_frames(processed: Path) -> dict[str, pd.DataFrame]:
+    """The tables a report shows, read from the processed folder."""
+    frames, _ = load_outcomes(processed)
+    frames["quarantine"] = store.read_parquet(Path(processed) / "quarantine.parquet")
+    return frames
+
+
+def report_stage(config: StudyConfig, run: dict[str, Any], out: Path | None = None) -> dict[str, Any]:
+    """Write results.json and the report of one run.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    run : dict
+        Run metadata: ``id``, ``started_at``, ``code_version``, ``config_sha256``,
+        ``inputs`` (``finished_at`` is added here).
+    out : Path, optional
+        Report folder. Default: ``<reports>/<run id>/``, published as ``<reports>/latest``
+        once complete (a reader never sees a half-written run folder).
+
+    Returns
+    -------
+    dict
+        ``report_dir`` (str) and ``files`` (names written).
+    """
+    from pipeline.report import write_report
+
+    processed = config.processed_dir
+    analysis = store.read_json(processed / ANALYSIS_NAME)
+    results = {"run": {**run, "finished_at": store.now_iso()}, **analysis}
+    frames = report_frames(processed)
+    if out is not None:
+        folder = Path(out)
+        files = write_report(results, frames, config, folder)
+    else:
+        with store.run_folder(config.reports_dir, run["id"]) as folder:
+            files = write_report(results, frames, config, folder)
+        folder = store.publish_run(config.reports_dir, run["id"])
+    return {"report_dir": str(folder), "files": sorted(p.name for p in files)}
+
+
+def run_study(
+    config: StudyConfig, key: Any, out: Path | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Every stage in sequence without Prefect (tests, benchmarks, notebooks).
+
+    The Prefect flow in ``flows/study_flow.py`` calls the same stage functions.
+    """
+    say = progress or (lambda message: None)
+    with store.folder_lock(config.processed_dir, wait_message=say):
+        entries = ingest.ingest(config, key, progress)
+        summary = clean_stage(config, entries)
+        say("clean: done")
+        outcomes_stage(config)
+        say("outcomes: done")
+        analysis_stage(config)
+        say("analysis: done")
+        run = {
+            "id": store.new_run_id(),
+            "started_at": store.now_iso(),
+            "code_version": store.code_version(),
+            "config_sha256": config.analysis_fingerprint(),
+            "pseudonym_key": "demo" if key.demo else "study key " + key.fingerprint,
+            "inputs": summary["inputs"],
+        }
+        return report_stage(config, run, out)
