@@ -50,7 +50,7 @@ $(BIN)/python:
 $(STAMP): constraints.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt setuptools wheel
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
-	  -c constraints.txt -e ".[dev]"
+	  --config-settings editable_mode=compat -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 clean:
