@@ -14,7 +14,9 @@ row, and :func:`accounting` checks, per file and in total::
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +52,20 @@ class CleanedFile:
     rows_read: int
 
 
-def empty_quarantine() -> pd.DataFrame:
-    """A quarantine table with no rows and the right columns."""
+@functools.cache
+def _empty_quarantine() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in QUARANTINE_COLUMNS})
     return frame.astype({"source_row": "int64", "row_key": "int64"})
 
 
-_RANGE_CHECK = re.compile(r"(greater_than_or_equal_to|less_than_or_equal_to|greater_than|less_than)\((.+)\)")
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine table with no rows and the right columns."""
+    return _empty_quarantine().copy()
+
+
+_RANGE_CHECK = re.compile(
+    r"(greater_than_or_equal_to|less_than_or_equal_to|greater_than|less_than)\((.+)\)"
+)
 _RANGE_WORDS = {
     "greater_than_or_equal_to": "below the minimum",
     "greater_than": "not above",
@@ -65,7 +74,9 @@ _RANGE_WORDS = {
 }
 
 
-def _schema_problems(typed: pd.DataFrame, model: type[pa.DataFrameModel], problems: Problems) -> None:
+def _schema_problems(
+    typed: pd.DataFrame, model: type[pa.DataFrameModel], problems: Problems
+) -> None:
     """Validate lazily; record each cell that fails a check as a problem."""
     try:
         model.validate(typed, lazy=True)
@@ -83,97 +94,144 @@ def _schema_problems(typed: pd.DataFrame, model: type[pa.DataFrameModel], proble
         mask[typed.index.get_indexer(group["index"].astype("int64"))] = True
         match = _RANGE_CHECK.fullmatch(str(check))
         if match:
-            shown = pd.Series(
-                pd.to_numeric(group["failure_case"], errors="coerce").map("{:g}".format).to_numpy(),
-                index=typed.index[mask],
+            words = f" is {_RANGE_WORDS[match.group(1)]} {match.group(2)}"
+            values = (
+                pd.to_numeric(group["failure_case"], errors="coerce").map("{:g}".format).to_numpy()
             )
-            detail = pd.Series("", index=typed.index, dtype="str")
-            detail[mask] = shown + f" is {_RANGE_WORDS[match.group(1)]} {match.group(2)}"
-            problems.add(mask, str(column), "out_of_range", detail)
+            order = np.argsort(
+                typed.index.get_indexer(group["index"].astype("int64")), kind="stable"
+            )
+            messages = values[order] + words
+            problems.add(mask, str(column), "out_of_range", lambda _, shown=messages: shown)
         elif str(check) == "not_nullable":
             problems.add(mask, str(column), "missing_required", "required value is empty")
         else:
             problems.add(mask, str(column), "invalid_value", f"fails the check {check}")
 
 
-def _quarantine_values(batch: RowBatch, spec: AdapterSpec, typed: pd.DataFrame) -> pd.Series:
-    """Per row, JSON of the values a quarantine entry may show (redacted, pseudonymised)."""
+def _quarantine_values(
+    batch: RowBatch, spec: AdapterSpec, typed: pd.DataFrame, positions: np.ndarray
+) -> np.ndarray:
+    """For the rows at ``positions``: JSON of the values a quarantine entry may show.
+
+    Values are redacted (:func:`pipeline.privacy.safe_preview`), the client id is the
+    pseudonym, and identifiers and free text are left out.
+    """
+    if not len(positions):
+        return np.array([], dtype=object)
     shown = {
-        column: batch.preview(column)
+        column: batch.preview(column, positions).to_numpy()
         for column in spec.shown_in_quarantine
         if batch.has(column) and column not in ("patient_id", "client_id")
     }
-    frame = pd.DataFrame({"patient_id": typed["patient_id"].fillna(""), **shown})
-    if frame.empty:
-        return pd.Series([], dtype="str")
+    frame = pd.DataFrame(
+        {"patient_id": typed["patient_id"].iloc[positions].fillna("").to_numpy(), **shown}
+    )
     lines = frame.to_json(orient="records", lines=True, force_ascii=False).splitlines()
-    return pd.Series(lines, index=typed.index, dtype="str")
+    return np.asarray(lines, dtype=object)
 
 
-def clean_table(
-    table: RawTable,
+def clean_tables(
+    tables: list[tuple[RawTable, str]],
     spec: AdapterSpec,
     source: SourceSection,
     config: StudyConfig,
     key: PseudonymKey,
-    display: str,
-    file_stem: str,
 ) -> CleanedFile:
-    """Parse, validate and split one file's rows into accepted and quarantined.
+    """Parse, validate and split the rows of one or more files into accepted and quarantined.
+
+    Files of one source with the same columns are cleaned together (one vectorised pass
+    over all their rows); every row keeps its own file and row number.
 
     Parameters
     ----------
-    table : RawTable
-        The file as text (from :func:`pipeline.sources.io.read_export`).
+    tables : list of (RawTable, str)
+        Each file as text (from :func:`pipeline.sources.io.read_export`) and its display
+        path relative to the raw folder (``source_file``). All must have the same columns.
     spec : AdapterSpec
-        The adapter reading it.
+        The adapter reading them.
     source : SourceSection
-        Its ``[[sources]]`` settings (date formats, pain scale, ...).
+        Their ``[[sources]]`` settings (date formats, pain scale, ...).
     config : StudyConfig
     key : PseudonymKey
         Pseudonymises ids and keys the row hashes.
-    display : str
-        The file's path relative to the raw folder (``source_file``).
-    file_stem : str
-        File name without extension (client id of an attack log).
+
+    Returns
+    -------
+    CleanedFile
+        Accepted and quarantined rows of all the files; ``rows_read`` in total.
 
     Raises
     ------
     InputError
-        A required column is missing from the header (the message names it).
+        A required column is missing from a file's header (the message names file and
+        column), or no value of a date column of a file fits the configured format.
     """
-    raw = table.frame
-    missing = spec.missing_columns(raw.columns)
-    if missing:
-        raise InputError(display, "required column is missing from the header", column=missing[0])
-    identity = raw
-    if spec.id_from_file_name and "patient_id" not in raw.columns:
-        # the client id lives in the file name: it is part of what makes a row a record
-        identity = raw.assign(patient_id=file_stem)
-    keys = row_keys(identity, key)
-    batch = spec.batch(raw, source, config, key, file_stem, display)
+    frames, rows, files = [], [], []
+    for table, display in tables:
+        raw = table.frame
+        missing = spec.missing_columns(raw.columns)
+        if missing:
+            raise InputError(
+                display, "required column is missing from the header", column=missing[0]
+            )
+        if spec.id_from_file_name and "patient_id" not in raw.columns:
+            # the client id is the file name: part of every record's identity
+            raw = raw.assign(patient_id=table.stem)
+        frames.append(raw)
+        rows.append(table.source_row)
+        files.append(np.full(len(raw), display, dtype=object))
+    raw = (
+        pd.concat(frames, ignore_index=True)
+        if len(frames) > 1
+        else frames[0].reset_index(drop=True)
+    )
+    keys = row_keys(raw, key)
+    batch = spec.batch(raw, source, config, key, np.concatenate(files))
     typed = spec.normalise(batch)
     provenance = pd.DataFrame(
-        {"source_file": display, "source_row": table.source_row, "row_key": keys}, index=raw.index
-    ).astype({"source_file": "str"})
-    rows = pd.concat([typed, provenance], axis=1)
-    _schema_problems(rows, spec.model, batch.problems)
+        {"source_file": np.concatenate(files), "source_row": np.concatenate(rows), "row_key": keys},
+        index=raw.index,
+    ).astype({"source_file": "str", "source_row": "int64"})
+    checked = pd.concat([typed, provenance], axis=1)
+    _schema_problems(checked, spec.model, batch.problems)
 
     problems = batch.problems.frame()
     bad = np.zeros(len(raw), dtype=bool)
     bad[problems["pos"].to_numpy(dtype=np.int64)] = True
-    accepted = rows[~bad].reset_index(drop=True)
+    accepted = checked[~bad].reset_index(drop=True)
 
-    quarantine = _quarantine_rows(problems, provenance, spec, _quarantine_values(batch, spec, typed))
-    malformed = _malformed_rows(table, spec, display, key)
-    quarantine = pd.concat([quarantine, malformed], ignore_index=True).sort_values(
-        "source_row", kind="stable", ignore_index=True
+    quarantine = _quarantine_rows(
+        problems, provenance, spec, lambda at: _quarantine_values(batch, spec, typed, at)
     )
-    return CleanedFile(accepted=accepted, quarantine=quarantine, rows_read=table.rows_read)
+    malformed = [
+        _malformed_rows(table, spec, display, key)
+        for table, display in tables
+        if not table.malformed.empty
+    ]
+    quarantine = pd.concat([quarantine, *malformed], ignore_index=True).sort_values(
+        ["source_file", "source_row"], kind="stable", ignore_index=True
+    )
+    return CleanedFile(
+        accepted=accepted,
+        quarantine=quarantine,
+        rows_read=sum(table.rows_read for table, _ in tables),
+    )
+
+
+def clean_table(
+    table: RawTable, spec: AdapterSpec, source: SourceSection, config: StudyConfig,
+    key: PseudonymKey, display: str,
+) -> CleanedFile:  # fmt: skip
+    """:func:`clean_tables` for a single file."""
+    return clean_tables([(table, display)], spec, source, config, key)
 
 
 def _quarantine_rows(
-    problems: pd.DataFrame, provenance: pd.DataFrame, spec: AdapterSpec, values: pd.Series
+    problems: pd.DataFrame,
+    provenance: pd.DataFrame,
+    spec: AdapterSpec,
+    values: Callable[[np.ndarray], np.ndarray],
 ) -> pd.DataFrame:
     """One quarantine entry per bad row; its reason is the problem in the leftmost column."""
     if problems.empty:
@@ -193,14 +251,18 @@ def _quarantine_rows(
             "reason": per_row["reason"].to_numpy(),
             "column": per_row["column"].to_numpy(),
             "message": per_row["message"].to_numpy(),
-            "values": values.to_numpy()[positions] if len(values) else "",
+            "values": values(positions),
             "row_key": provenance["row_key"].to_numpy()[positions],
         }
     )
-    return out.astype({c: "str" for c in ("source_file", "adapter", "reason", "column", "message", "values")})
+    return out.astype(
+        {c: "str" for c in ("source_file", "adapter", "reason", "column", "message", "values")}
+    )
 
 
-def _malformed_rows(table: RawTable, spec: AdapterSpec, display: str, key: PseudonymKey) -> pd.DataFrame:
+def _malformed_rows(
+    table: RawTable, spec: AdapterSpec, display: str, key: PseudonymKey
+) -> pd.DataFrame:
     malformed = table.malformed
     if malformed.empty:
         return empty_quarantine()
@@ -215,11 +277,15 @@ def _malformed_rows(table: RawTable, spec: AdapterSpec, display: str, key: Pseud
             "adapter": spec.name,
             "reason": "malformed_row",
             "column": "",
-            "message": "row has " + malformed["fields"].astype("str") + f" fields, the header has {width}",
+            "message": "row has "
+            + malformed["fields"].astype("str")
+            + f" fields, the header has {width}",
             "values": "{}",
             "row_key": position_keys.map(lambda h: int(h[:15], 16)).astype("int64").to_numpy(),
         }
-    ).astype({c: "str" for c in ("source_file", "adapter", "reason", "column", "message", "values")})
+    ).astype(
+        {c: "str" for c in ("source_file", "adapter", "reason", "column", "message", "values")}
+    )
 
 
 def drop_duplicates(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], pd.Series]:
@@ -282,15 +348,21 @@ def accounting(
         Index ``source_file``; columns ``rows_read, rows_accepted, rows_quarantined,
         duplicates_removed``.
     """
-    table = pd.DataFrame(
-        {
-            "rows_read": rows_read,
-            "rows_accepted": accepted,
-            "rows_quarantined": quarantined,
-            "duplicates_removed": duplicates,
-        }
-    ).fillna(0).astype("int64")
-    balance = table["rows_read"] - table[["rows_accepted", "rows_quarantined", "duplicates_removed"]].sum(axis=1)
+    table = (
+        pd.DataFrame(
+            {
+                "rows_read": rows_read,
+                "rows_accepted": accepted,
+                "rows_quarantined": quarantined,
+                "duplicates_removed": duplicates,
+            }
+        )
+        .fillna(0)
+        .astype("int64")
+    )
+    balance = table["rows_read"] - table[
+        ["rows_accepted", "rows_quarantined", "duplicates_removed"]
+    ].sum(axis=1)
     if balance.ne(0).any():
         broken = balance[balance.ne(0)].index[0]
         raise RuntimeError(f"internal error: row accounting does not balance for {broken}")

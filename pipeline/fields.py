@@ -10,6 +10,7 @@ distinct strings, not with the number of rows.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -204,20 +205,27 @@ def minutes_in_text(raw: pd.Series) -> pd.Series:
     return pd.to_numeric(found, errors="coerce").astype("float64")
 
 
-def _alternation(words: Iterable[str]) -> str:
+@functools.lru_cache(maxsize=64)
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
     escaped = sorted({re.escape(w.lower()) for w in words if w.strip()}, key=len, reverse=True)
-    return r"(?<![a-z])(?:" + "|".join(escaped) + r")(?![a-z])" if escaped else r"(?!x)x"
+    if not escaped:
+        return re.compile(r"(?!x)x")
+    return re.compile(r"(?<![a-z])(?:" + "|".join(escaped) + r")(?![a-z])")
 
 
 def contains_any(raw: pd.Series, words: Iterable[str]) -> np.ndarray:
-    """True where the text contains any of ``words`` as a whole word (case-insensitive)."""
-    pattern = _alternation(words)
+    """True where the text contains any of ``words`` as a whole word (case-insensitive).
 
-    def parse(values: pd.Series) -> pd.Series:
-        return values.str.lower().str.contains(pattern, regex=True).astype("float64")
-
-    found = _by_distinct(raw, parse)
-    return found.fillna(0).to_numpy(dtype=float) > 0
+    The words are compiled once into one regular expression and matched against each
+    distinct value once.
+    """
+    pattern = _alternation(tuple(words))
+    stripped = raw.astype("str").str.strip().str.lower()
+    codes, uniques = pd.factorize(stripped)
+    hits = np.fromiter(
+        (pattern.search(u) is not None for u in uniques), dtype=bool, count=len(uniques)
+    )
+    return np.where(codes >= 0, hits[np.maximum(codes, 0)] if len(hits) else False, False)
 
 
 @dataclass(frozen=True)
@@ -251,11 +259,17 @@ def parse_medication(
     medication of unknown class; any other text is acute medication, migraine-specific
     when it names a drug from ``specific_names``.
     """
-    key = raw.astype("str").str.lower().str.split().str.join(" ").fillna("")
-    none = blank(raw) | key.isin(_word_set(no)).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(raw.astype("str").str.strip())
+    distinct = pd.Series(uniques, dtype="str")
+    key = distinct.str.lower().str.split().str.join(" ")
+    none = (key.isin(_word_set(no)) | key.eq("")).to_numpy(dtype=bool)
     yes_word = key.isin(_word_set(yes)).to_numpy(dtype=bool)
-    specific = contains_any(raw, specific_names) & ~none & ~yes_word
-    return ParsedMedication(acute=~none, migraine_specific=specific, bad=np.zeros(len(raw), bool))
+    specific = contains_any(distinct, specific_names) & ~none & ~yes_word
+    present = codes >= 0
+    at = np.maximum(codes, 0)
+    acute = present & ~none[at] if len(distinct) else np.zeros(len(raw), dtype=bool)
+    specific = present & specific[at] if len(distinct) else np.zeros(len(raw), dtype=bool)
+    return ParsedMedication(acute=acute, migraine_specific=specific, bad=np.zeros(len(raw), bool))
 
 
 def normalise_id(raw: pd.Series) -> pd.Series:

@@ -26,11 +26,18 @@ from typing import Any
 import pandas as pd
 
 from pipeline import store
-from pipeline.clean import QUARANTINE_COLUMNS, accounting, clean_table, drop_duplicates, empty_quarantine
+from pipeline.clean import (
+    QUARANTINE_COLUMNS,
+    accounting,
+    clean_table,
+    clean_tables,
+    drop_duplicates,
+    empty_quarantine,
+)
 from pipeline.config import SourceSection, StudyConfig
-from pipeline.fields import normalise_id
 from pipeline.diary import build_diary_days
 from pipeline.errors import ConfigError, InputError
+from pipeline.fields import normalise_id
 from pipeline.linkage import link_sessions
 from pipeline.privacy import PseudonymKey, pseudonymise
 from pipeline.sources import ADAPTERS
@@ -80,16 +87,19 @@ def _ignored(path: Path) -> bool:
     return name.startswith((".", "~$")) or name.endswith((".tmp", ".part", ".crdownload"))
 
 
-def _display(relative: Path, source: SourceSection, key: PseudonymKey) -> str:
-    """How a file is named in outputs and logs: its path relative to the raw folder.
+def _displays(relatives: list[Path], source: SourceSection, key: PseudonymKey) -> list[str]:
+    """How files are named in outputs and logs: their paths relative to the raw folder.
 
     An attack log is named after its client, so its name is pseudonymised
     (``attacks/MIG-017.csv`` -> ``attacks/P-1a2b....csv``).
     """
     if not ADAPTERS[source.adapter].id_from_file_name:
-        return relative.as_posix()
-    stem = pseudonymise(pd.Series([relative.stem], dtype="str").pipe(normalise_id), key).iloc[0]
-    return (relative.parent / f"{stem}{relative.suffix}").as_posix()
+        return [relative.as_posix() for relative in relatives]
+    stems = pseudonymise(normalise_id(pd.Series([r.stem for r in relatives], dtype="str")), key)
+    return [
+        (relative.parent / f"{stem}{relative.suffix}").as_posix()
+        for relative, stem in zip(relatives, stems, strict=True)
+    ]
 
 
 def discover(config: StudyConfig, key: PseudonymKey) -> list[InputFile]:
@@ -108,14 +118,16 @@ def discover(config: StudyConfig, key: PseudonymKey) -> list[InputFile]:
     claimed: dict[Path, int] = {}
     files: list[InputFile] = []
     for index, source in enumerate(config.sources):
-        for path in sorted(p for p in raw.glob(source.path) if p.is_file() and not _ignored(p)):
+        paths = sorted(p for p in raw.glob(source.path) if p.is_file() and not _ignored(p))
+        for path in paths:
             if path in claimed:
                 raise ConfigError(
                     f"{path.relative_to(raw).as_posix()} is matched by [[sources]] #{claimed[path] + 1} "
                     f"and #{index + 1}; make the path globs exclusive"
                 )
             claimed[path] = index
-            files.append(InputFile(index, path, _display(path.relative_to(raw), source, key)))
+        displays = _displays([p.relative_to(raw) for p in paths], source, key)
+        files.extend(InputFile(index, p, d) for p, d in zip(paths, displays, strict=True))
     if not files:
         raise InputError(str(raw), "no input file matches any [[sources]] path")
     return files
@@ -136,109 +148,211 @@ def settings_fingerprint(config: StudyConfig, source_index: int, key: PseudonymK
     return store.text_sha256(json.dumps(relevant, sort_keys=True))
 
 
-def ingest_file(
-    file: InputFile, config: StudyConfig, key: PseudonymKey, previous: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Clean one export into Parquet partitions, or reuse them when nothing changed.
+@dataclass(frozen=True)
+class IngestJob:
+    """Files of one source to read and clean together (they changed since the manifest).
 
-    Parameters
+    Attributes
     ----------
-    file : InputFile
-    config : StudyConfig
-    key : PseudonymKey
-    previous : dict, optional
-        The file's manifest entry from the last run.
+    source_index : int
+    files : tuple of InputFile
+    shas : tuple of str
+        Each file's sha256 (hex), computed when the job was planned.
+    settings : str
+        :func:`settings_fingerprint` of the source.
+    """
+
+    source_index: int
+    files: tuple[InputFile, ...]
+    shas: tuple[str, ...]
+    settings: str
+
+
+#: A job holds files up to about this many bytes (bigger files get a job of their own).
+JOB_BYTES = 64 * 2**20
+
+
+def plan_ingest(
+    config: StudyConfig, key: PseudonymKey, files: list[InputFile], manifest: dict[str, dict]
+) -> tuple[list[dict[str, Any]], list[IngestJob]]:
+    """Split the inputs into unchanged files (manifest entries reused) and jobs to run.
+
+    A file is unchanged when its sha256 and the settings it was read with match the
+    manifest and its partitions still exist; it is not read again. Changed files of one
+    source are grouped into jobs of about :data:`JOB_BYTES`, so many small exports
+    (one attack log per client) are cleaned in one vectorised pass.
 
     Returns
     -------
-    dict
-        Manifest entry: ``path, adapter, sha256, settings, accepted, quarantine`` (partition
-        paths relative to the processed folder), ``rows_read``, ``encoding``,
-        ``separator``, ``reused`` (True when the partitions were reused).
-
-    Raises
-    ------
-    InputError
-        The file cannot be read or lacks a required column.
+    reused : list of dict
+        Manifest entries of unchanged files (``reused`` True).
+    jobs : list of IngestJob
     """
-    source = config.sources[file.source_index]
-    spec = ADAPTERS[source.adapter]
-    sha = store.file_sha256(file.path)
-    settings = settings_fingerprint(config, file.source_index, key)
     processed = config.processed_dir
-    if (
-        previous
-        and previous.get("sha256") == sha
-        and previous.get("settings") == settings
-        and (processed / previous["accepted"]).is_file()
-        and (processed / previous["quarantine"]).is_file()
-    ):
-        return {**previous, "reused": True}
+    reused: list[dict[str, Any]] = []
+    pending: dict[int, list[tuple[InputFile, str, int]]] = {}
+    settings = {i: settings_fingerprint(config, i, key) for i in {f.source_index for f in files}}
+    for file in files:
+        sha = store.file_sha256(file.path)
+        previous = manifest.get(file.display)
+        if (
+            previous
+            and previous.get("sha256") == sha
+            and previous.get("settings") == settings[file.source_index]
+            and all((processed / previous[part]).is_file() for part in ("accepted", "quarantine"))
+        ):
+            reused.append({**previous, "reused": True})
+        else:
+            pending.setdefault(file.source_index, []).append((file, sha, file.path.stat().st_size))
+    jobs: list[IngestJob] = []
+    for index, group in pending.items():
+        chunk: list[tuple[InputFile, str, int]] = []
+        for item in group:
+            if chunk and sum(size for *_, size in chunk) + item[2] > JOB_BYTES:
+                jobs.append(_job(index, chunk, settings[index]))
+                chunk = []
+            chunk.append(item)
+        jobs.append(_job(index, chunk, settings[index]))
+    return reused, jobs
 
-    table = read_export(
+
+def _job(index: int, chunk: list[tuple[InputFile, str, int]], settings: str) -> IngestJob:
+    return IngestJob(index, tuple(f for f, _, _ in chunk), tuple(s for _, s, _ in chunk), settings)
+
+
+def _read(file: InputFile, config: StudyConfig):
+    source = config.sources[file.source_index]
+    return read_export(
         file.path,
         file.display,
         renames=source.columns,
-        header_marker=spec.header_marker,
+        header_marker=ADAPTERS[source.adapter].header_marker,
         encoding=source.encoding,
         separator=source.delimiter,
         sheet=source.sheet,
         date_format=source.date_format,
         datetime_format=source.datetime_format,
     )
-    cleaned = clean_table(table, spec, source, config, key, file.display, file.path.stem)
-    name = store.text_sha256(f"{file.display}\x1f{sha}\x1f{settings}")[:24]
-    accepted_rel = f"ingest/{spec.name}/{name}.parquet"
-    quarantine_rel = f"ingest/{spec.name}/{name}.quarantine.parquet"
-    store.write_parquet_atomic(processed / accepted_rel, cleaned.accepted)
-    store.write_parquet_atomic(processed / quarantine_rel, cleaned.quarantine)
-    return {
-        "path": file.display,
-        "source_index": file.source_index,
-        "adapter": spec.name,
-        "sha256": sha,
-        "settings": settings,
-        "accepted": accepted_rel,
-        "quarantine": quarantine_rel,
-        "rows_read": cleaned.rows_read,
-        "encoding": table.encoding,
-        "separator": table.separator,
-        "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "reused": False,
-    }
+
+
+def run_job(job: IngestJob, config: StudyConfig, key: PseudonymKey) -> list[dict[str, Any]]:
+    """Read and clean a job's files and write their rows as Parquet partitions.
+
+    Files with the same columns are cleaned together and share one accepted and one
+    quarantine partition under ``processed/ingest/<adapter>/``; every row keeps its
+    ``source_file``, so each file's manifest entry can point at the shared partition.
+
+    Returns
+    -------
+    list of dict
+        One manifest entry per file: ``path, source_index, adapter, sha256, settings,
+        accepted, quarantine`` (partition paths relative to the processed folder),
+        ``rows_read``, ``encoding``, ``separator``, ``ingested_at``, ``reused`` (False).
+
+    Raises
+    ------
+    InputError
+        A file cannot be read, lacks a required column, or no value of a date column
+        fits the configured format.
+    """
+    source = config.sources[job.source_index]
+    spec = ADAPTERS[source.adapter]
+    processed = config.processed_dir
+    tables = [_read(file, config) for file in job.files]
+    by_columns: dict[tuple[str, ...], list[int]] = {}
+    for position, table in enumerate(tables):
+        by_columns.setdefault(tuple(table.frame.columns), []).append(position)
+    entries: list[dict[str, Any]] = [{} for _ in job.files]
+    for positions in by_columns.values():
+        cleaned = clean_tables(
+            [(tables[i], job.files[i].display) for i in positions], spec, source, config, key
+        )
+        identity = "\n".join(f"{job.files[i].display}\x1f{job.shas[i]}" for i in positions)
+        name = store.text_sha256(f"{identity}\x1f{job.settings}")[:24]
+        accepted_rel = f"ingest/{spec.name}/{name}.parquet"
+        quarantine_rel = f"ingest/{spec.name}/{name}.quarantine.parquet"
+        store.write_parquet_atomic(processed / accepted_rel, cleaned.accepted)
+        store.write_parquet_atomic(processed / quarantine_rel, cleaned.quarantine)
+        for i in positions:
+            entries[i] = {
+                "path": job.files[i].display,
+                "source_index": job.source_index,
+                "adapter": spec.name,
+                "sha256": job.shas[i],
+                "settings": job.settings,
+                "accepted": accepted_rel,
+                "quarantine": quarantine_rel,
+                "rows_read": tables[i].rows_read,
+                "encoding": tables[i].encoding,
+                "separator": tables[i].separator,
+                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "reused": False,
+            }
+    return entries
 
 
 def finish_ingest(config: StudyConfig, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Write the manifest for this set of inputs and delete partitions no longer used.
 
     Files that disappeared from the raw folder, or changed, leave no rows behind.
+
+    Returns
+    -------
+    list of dict
+        The entries, in input order (by source, then path).
     """
     processed = config.processed_dir
-    store.write_manifest(processed, {e["path"]: {k: v for k, v in e.items() if k != "reused"} for e in entries})
+    entries = sorted(entries, key=lambda e: (e["source_index"], e["path"]))
+    store.write_manifest(
+        processed, {e["path"]: {k: v for k, v in e.items() if k != "reused"} for e in entries}
+    )
     in_use = {e[k] for e in entries for k in ("accepted", "quarantine")}
-    for partition in (processed / "ingest").rglob("*.parquet") if (processed / "ingest").is_dir() else ():
+    for partition in (
+        (processed / "ingest").rglob("*.parquet") if (processed / "ingest").is_dir() else ()
+    ):
         if partition.relative_to(processed).as_posix() not in in_use:
             partition.unlink(missing_ok=True)
     return entries
 
 
-def ingest(config: StudyConfig, key: PseudonymKey, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Discover, ingest every file (reusing unchanged ones) and write the manifest."""
+def ingest(
+    config: StudyConfig, key: PseudonymKey, progress: Progress | None = None
+) -> list[dict[str, Any]]:
+    """Discover, ingest every changed file (reusing unchanged ones) and write the manifest."""
     files = discover(config, key)
-    previous = store.read_manifest(config.processed_dir)["files"]
-    entries = []
-    for number, file in enumerate(files, start=1):
-        entry = ingest_file(file, config, key, previous.get(file.display))
+    manifest = store.read_manifest(config.processed_dir)["files"]
+    entries, jobs = plan_ingest(config, key, files, manifest)
+    if progress:
+        progress(
+            f"{len(files)} input files: {len(entries)} unchanged, {len(files) - len(entries)} to read"
+        )
+    for number, job in enumerate(jobs, start=1):
+        done = run_job(job, config, key)
+        entries.extend(done)
         if progress:
-            state = "unchanged" if entry["reused"] else f"{entry['rows_read']} rows"
-            progress(f"[{number}/{len(files)}] {file.display}: {state}")
-        entries.append(entry)
+            rows = sum(e["rows_read"] for e in done)
+            progress(
+                f"[{number}/{len(jobs)}] {config.sources[job.source_index].adapter}: {len(done)} files, {rows} rows"
+            )
     return finish_ingest(config, entries)
 
 
 # --------------------------------------------------------------------------- consolidate
 def _load(processed: Path, entries: list[dict[str, Any]], part: str) -> list[pd.DataFrame]:
-    return [store.read_parquet(processed / e[part]) for e in entries]
+    """Each partition the entries point at, once, restricted to those entries' files.
+
+    A partition may hold rows of a file that changed since (its new rows live in a newer
+    partition): only rows of files whose entry points here are kept.
+    """
+    files_of: dict[str, set[str]] = {}
+    for entry in entries:
+        files_of.setdefault(entry[part], set()).add(entry["path"])
+    frames = []
+    for relative, files in files_of.items():
+        frame = store.read_parquet(processed / relative)
+        keep = frame["source_file"].isin(files)
+        frames.append(frame if keep.all() else frame[keep].reset_index(drop=True))
+    return frames
 
 
 def _concat(frames: list[pd.DataFrame], empty: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -257,7 +371,9 @@ def _empty_canonical(adapter: str) -> pd.DataFrame:
         for name, column in schema.columns.items()
     }
     if adapter in ("sessions", "patients"):
-        columns.update({c: pd.Series([], dtype="str") for c in ("link_email", "link_phone", "link_name")})
+        columns.update(
+            {c: pd.Series([], dtype="str") for c in ("link_email", "link_phone", "link_name")}
+        )
     return pd.DataFrame(columns)
 
 
@@ -289,8 +405,8 @@ def consolidate(config: StudyConfig, entries: list[dict[str, Any]]) -> Consolida
         kept_quarantine = _load(processed, mine, "quarantine")
         kept, removed = drop_duplicates(kept_accepted + kept_quarantine)
         duplicates = duplicates.add(removed, fill_value=0)
-        accepted[adapter] = _concat(kept[: len(mine)], _empty_canonical(adapter))
-        quarantine_parts.extend(kept[len(mine) :])
+        accepted[adapter] = _concat(kept[: len(kept_accepted)], _empty_canonical(adapter))
+        quarantine_parts.extend(kept[len(kept_accepted) :])
     quarantine = _concat(quarantine_parts, empty_quarantine())[list(QUARANTINE_COLUMNS)]
 
     per_file_accepted = pd.concat(
@@ -343,7 +459,12 @@ def _summary(
     ]
     totals = {k: int(v) for k, v in rows.sum().items()}
     by_adapter = {
-        adapter: {k: int(v) for k, v in rows.loc[[e["path"] for e in entries if e["adapter"] == adapter]].sum().items()}
+        adapter: {
+            k: int(v)
+            for k, v in rows.loc[[e["path"] for e in entries if e["adapter"] == adapter]]
+            .sum()
+            .items()
+        }
         for adapter in ADAPTERS
         if any(e["adapter"] == adapter for e in entries)
     }
@@ -444,7 +565,11 @@ def validate_file(
 
         config = _Config(sources=(SourceSection(adapter=adapter, path=path.name),))
     candidates = [i for i, s in enumerate(config.sources) if s.adapter == adapter]
-    matching = [i for i in candidates if path.resolve() in {p.resolve() for p in config.raw_dir.glob(config.sources[i].path)}]
+    matching = [
+        i
+        for i in candidates
+        if path.resolve() in {p.resolve() for p in config.raw_dir.glob(config.sources[i].path)}
+    ]
     if matching or candidates:
         source = config.sources[(matching or candidates)[0]]
     else:
@@ -457,7 +582,7 @@ def validate_file(
         encoding=source.encoding, separator=source.delimiter, sheet=source.sheet,
         date_format=source.date_format, datetime_format=source.datetime_format,
     )  # fmt: skip
-    cleaned = clean_table(table, spec, source, config, key, path.name, path.stem)
+    cleaned = clean_table(table, spec, source, config, key, path.name)
     (accepted, quarantine), removed = drop_duplicates([cleaned.accepted, cleaned.quarantine])
     return {
         "file": str(path),
@@ -468,6 +593,10 @@ def validate_file(
         "rows_accepted": len(accepted),
         "rows_quarantined": len(quarantine),
         "duplicates_removed": int(removed.sum()),
-        "by_reason": {k: int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()},
-        "examples": quarantine.head(examples)[["source_row", "reason", "message"]].to_dict("records"),
+        "by_reason": {
+            k: int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()
+        },
+        "examples": quarantine.head(examples)[["source_row", "reason", "message"]].to_dict(
+            "records"
+        ),
     }

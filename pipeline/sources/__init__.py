@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pipeline.sources import coverage, diary_attacks, diary_daily, patients, questionnaires, sessions
+from pipeline.sources import (
+    coverage,
+    diary_attacks,
+    diary_daily,
+    patients,
+    questionnaires,
+    sessions,
+)
 from pipeline.sources.base import REASONS, AdapterSpec
 
 ADAPTERS: dict[str, AdapterSpec] = {

@@ -9,6 +9,7 @@ with readable, redacted messages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,8 +43,12 @@ REASONS = {
 }
 
 MAX_ID_LENGTH = 64
+Detail = Callable[[np.ndarray], "np.ndarray | pd.Series"]
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
-DATETIME_FORMATS = tuple(f"{d} %H:%M" for d in DATE_FORMATS) + ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+DATETIME_FORMATS = tuple(f"{d} %H:%M" for d in DATE_FORMATS) + (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
 
 
 class Problems:
@@ -53,7 +58,7 @@ class Problems:
         self.n_rows = n_rows
         self._parts: list[pd.DataFrame] = []
 
-    def add(self, mask: np.ndarray, column: str, reason: str, detail: str | pd.Series) -> None:
+    def add(self, mask: np.ndarray, column: str, reason: str, detail: str | Detail) -> None:
         """Record ``reason`` for the rows where ``mask`` is True.
 
         Parameters
@@ -64,16 +69,17 @@ class Problems:
             Canonical column concerned.
         reason : str
             A key of :data:`REASONS`.
-        detail : str or pandas.Series
-            Readable explanation; a Series is aligned with the frame and indexed by mask.
+        detail : str or callable
+            Readable explanation: one text for every row, or a function of the row
+            positions returning one text per position (computed only for bad rows).
         """
         if reason not in REASONS:
             raise ValueError(f"unknown quarantine reason {reason!r}")
         positions = np.flatnonzero(mask)
         if not len(positions):
             return
-        if isinstance(detail, pd.Series):
-            text = detail.iloc[positions].astype("str").to_numpy()
+        if callable(detail):
+            text = np.asarray(detail(positions), dtype=object)
         else:
             text = np.full(len(positions), detail, dtype=object)
         self._parts.append(
@@ -108,8 +114,8 @@ class RowBatch:
     source : SourceSection
     config : StudyConfig
     key : PseudonymKey
-    file_stem : str
-        File name without extension (the client id of an attack log).
+    files : numpy.ndarray of str
+        Each row's file (display path), for messages about a whole file.
     problems : Problems
     """
 
@@ -117,8 +123,7 @@ class RowBatch:
     source: SourceSection
     config: StudyConfig
     key: PseudonymKey
-    file_stem: str
-    display: str = ""
+    files: np.ndarray
     problems: Problems = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,11 +139,14 @@ class RowBatch:
             return self.raw[column]
         return pd.Series("", index=self.raw.index, dtype="str")
 
-    def preview(self, column: str) -> pd.Series:
-        """Redacted text of a column's values, safe for messages."""
-        return safe_preview(self.text(column), allowed_words=self._expected_words)
+    def preview(self, column: str, positions: np.ndarray | None = None) -> pd.Series:
+        """Redacted text of a column's values (at ``positions`` only), safe for messages."""
+        text = self.text(column)
+        if positions is not None:
+            text = text.iloc[positions]
+        return safe_preview(text, allowed_words=self._expected_words)
 
-    @property
+    @functools.cached_property
     def _expected_words(self) -> tuple[str, ...]:
         vocabulary, medications = self.config.vocabulary, self.config.medications
         symptoms = [w for words in vocabulary.symptoms.values() for w in words]
@@ -158,9 +166,9 @@ class RowBatch:
         self.problems.add(missing, column, "missing_required", "required value is empty")
         return missing
 
-    def quoted(self, column: str, rest: str) -> pd.Series:
-        """Message per row: the redacted value in quotes, then ``rest``."""
-        return "'" + self.preview(column) + "' " + rest
+    def quoted(self, column: str, rest: str) -> Detail:
+        """Message for bad rows: the redacted value in quotes, then ``rest``."""
+        return lambda positions: ("'" + self.preview(column, positions) + "' " + rest).to_numpy()
 
     def patient_id(self, column: str = "patient_id") -> pd.Series:
         """Pseudonym of a required client-id column (NaN where blank or too long)."""
@@ -171,17 +179,32 @@ class RowBatch:
         ids = fields.normalise_id(text).mask(pd.Series(missing | too_long, index=text.index))
         return pseudonymise(ids, self.key)
 
-    def _check_format(self, column: str, parsed: fields.Parsed, configured: str, candidates: tuple[str, ...], parse) -> None:
-        """Stop with a clear error when *no* value of a column fits the configured format."""
+    def _check_format(
+        self,
+        column: str,
+        parsed: fields.Parsed,
+        configured: str,
+        candidates: tuple[str, ...],
+        parse,
+    ) -> None:
+        """Stop with a clear error when, in some file, *no* value fits the configured format.
+
+        Applies to files with 3 or more values in the column: a configuration mistake,
+        not bad rows. The message suggests a format the values fit.
+        """
         present = ~self.blank(column)
-        if present.sum() < 3 or not parsed.bad[present].all():
+        tally = pd.DataFrame({"file": self.files, "present": present, "bad": parsed.bad & present})
+        per_file = tally.groupby("file", sort=True)[["present", "bad"]].sum()
+        wrong = per_file[(per_file["present"] >= 3) & (per_file["bad"] == per_file["present"])]
+        if wrong.empty:
             return
-        sample = self.text(column)[present]
+        display = str(wrong.index[0])
+        sample = self.text(column)[present & (self.files == display)]
         share = {f: float((~parse(sample, f).bad).mean()) for f in candidates}
         best = max(share, key=share.__getitem__)
         hint = f"; the values look like {best}" if share[best] > 0.5 else ""
         raise InputError(
-            self.display or self.file_stem,
+            display,
             f"none of the values matches the configured format {configured} "
             f"(set date_format / datetime_format for this source in study.toml){hint}",
             column=column,
@@ -253,7 +276,9 @@ class RowBatch:
 
     def medication(self, *columns: str) -> fields.ParsedMedication:
         """Acute / migraine-specific flags from one or more medication columns (union)."""
-        specific = [n for names in self.config.medications.migraine_specific.values() for n in names]
+        specific = [
+            n for names in self.config.medications.migraine_specific.values() for n in names
+        ]
         parts = [
             fields.parse_medication(self.text(c), specific, yes=self.config.vocabulary.yes)
             for c in columns
@@ -320,9 +345,11 @@ class AdapterSpec:
         source: SourceSection,
         config: StudyConfig,
         key: PseudonymKey,
-        file_stem: str,
-        display: str = "",
+        files: np.ndarray,
     ) -> RowBatch:
-        """The parsing context for one file's known columns."""
+        """The parsing context for the known columns of one or more files' rows.
+
+        ``files`` gives each row's file (display path).
+        """
         present = [c for c in self.known if c in raw.columns]
-        return RowBatch(raw[present], source, config, key, file_stem, display)
+        return RowBatch(raw[present], source, config, key, np.asarray(files, dtype=object))

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from pipeline import fields
-from pipeline.privacy import pseudonymise
 from pipeline.schema import Attacks
 from pipeline.sources.base import AdapterSpec, RowBatch
 
@@ -24,13 +23,6 @@ MEDICATION_COLUMNS = (
     "unhelpful_medication",
     "unsure_medication",
 )
-
-
-def _client_ids(batch: RowBatch) -> pd.Series:
-    if batch.has("patient_id"):
-        return batch.patient_id()
-    stem = pd.Series(batch.file_stem, index=batch.raw.index, dtype="str")
-    return pseudonymise(fields.normalise_id(stem), batch.key)
 
 
 def normalise(batch: RowBatch) -> pd.DataFrame:
@@ -51,13 +43,18 @@ def normalise(batch: RowBatch) -> pd.DataFrame:
     hours = duration.hours
     symptoms = batch.text("symptoms")
     vocabulary = batch.config.vocabulary.symptoms
-    has_aura_entry = ~batch.blank("auras") & ~batch.text("auras").str.strip().str.lower().isin(
-        {w.lower() for w in (*batch.config.vocabulary.no, "none")}
-    ).to_numpy()
+    has_aura_entry = (
+        ~batch.blank("auras")
+        & ~batch.text("auras")
+        .str.strip()
+        .str.lower()
+        .isin({w.lower() for w in (*batch.config.vocabulary.no, "none")})
+        .to_numpy()
+    )
     medication = batch.medication(*MEDICATION_COLUMNS)
     return pd.DataFrame(
         {
-            "patient_id": _client_ids(batch),
+            "patient_id": batch.patient_id(),  # from the file name unless a column holds it
             "start": start,
             "end": start + pd.to_timedelta(hours, unit="h"),
             "duration_hours": hours,
@@ -78,8 +75,17 @@ SPEC = AdapterSpec(
     name="diary_attacks",
     required=("started",),
     optional=(
-        "patient_id", "#", "lasted", "pain_level", "pain_position", "symptoms", "auras",
-        "premonitory_symptoms", *MEDICATION_COLUMNS, "triggers", "notes",
+        "patient_id",
+        "#",
+        "lasted",
+        "pain_level",
+        "pain_position",
+        "symptoms",
+        "auras",
+        "premonitory_symptoms",
+        *MEDICATION_COLUMNS,
+        "triggers",
+        "notes",
     ),  # fmt: skip
     private_text=("pain_position", "premonitory_symptoms", "triggers", "notes"),
     model=Attacks,

@@ -44,7 +44,12 @@ SPEC = AdapterSpec(
     name="diary_daily",
     required=("patient_id", "date", "headache"),
     optional=(
-        "migraine", "peak_pain", "pain_hours", "acute_medication", *FEATURES, "stress",
+        "migraine",
+        "peak_pain",
+        "pain_hours",
+        "acute_medication",
+        *FEATURES,
+        "stress",
         "sleep_quality",
     ),  # fmt: skip
     model=DiaryDaily,

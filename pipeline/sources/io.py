@@ -16,7 +16,6 @@ import csv
 import io
 import re
 import sys
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -28,6 +27,7 @@ import pandas as pd
 from pipeline.errors import InputError
 
 MAX_PREAMBLE_LINES = 10
+SMALL_FILE_CHARS = 256 * 1024
 SEPARATORS = (",", ";", "\t", "|")
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -53,6 +53,8 @@ class RawTable:
         as rows read and are quarantined.
     encoding, separator : str
         What was detected (or configured); separator is "" for XLSX.
+    stem : str
+        The file name without extension (an attack log's client id).
     """
 
     frame: pd.DataFrame
@@ -62,6 +64,7 @@ class RawTable:
     )
     encoding: str = "utf-8"
     separator: str = ","
+    stem: str = ""
 
     @property
     def rows_read(self) -> int:
@@ -141,7 +144,14 @@ def _header_index(lines: Sequence[str], marker: str | None, display: str) -> int
 
 
 def _parse_csv(body: str, separator: str) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
-    """Header, records padded to the header's width, and records with too many fields."""
+    """Header, records padded to the header's width, and records with too many fields.
+
+    Small files (one attack log per client) go through the csv module, whose fixed cost
+    is a fraction of pandas'; large files through pandas' C parser, falling back to the
+    csv module when rows are ragged.
+    """
+    if len(body) < SMALL_FILE_CHARS:
+        return _parse_csv_tolerant(body, separator)
     try:
         table = pd.read_csv(
             io.StringIO(body),
@@ -226,27 +236,53 @@ def _read_xlsx(
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # a corrupt zip or XML part: BadZipFile, ParseError, KeyError...
         raise InputError(display, f"not a readable XLSX workbook ({type(exc).__name__})") from None
     try:
-        if sheet is None:
-            worksheet = book.worksheets[0]
-        elif isinstance(sheet, int):
-            worksheet = book.worksheets[sheet]
-        else:
-            worksheet = book[sheet]
-    except (IndexError, KeyError):
-        raise InputError(display, f"workbook has no sheet {sheet!r}") from None
-    try:
-        rows = [
-            [_cell_text(v, date_format, datetime_format) for v in row]
-            for row in worksheet.iter_rows(values_only=True)
-        ]
-    except Exception as exc:  # openpyxl raises many types on corrupt parts
-        raise InputError(display, f"XLSX content cannot be read ({type(exc).__name__})") from None
+        try:
+            if sheet is None:
+                worksheet = book.worksheets[0]
+            elif isinstance(sheet, int):
+                worksheet = book.worksheets[sheet]
+            else:
+                worksheet = book[sheet]
+        except (IndexError, KeyError):
+            raise InputError(display, f"workbook has no sheet {sheet!r}") from None
+        try:
+            # The sheet's <dimension> tag is not trusted: with it, read-only openpyxl pads
+            # every row to the widest column and yields every row up to the last one, so a
+            # single cell at XFD1048576 (or a lying tag) means ~17 billion cells. Without
+            # it, rows are as wide as their own cells and missing rows come back empty.
+            worksheet.reset_dimensions()
+            return [
+                [_cell_text(v, date_format, datetime_format) for v in row]
+                for row in worksheet.iter_rows(values_only=True)
+                if row
+            ]
+        except Exception as exc:  # openpyxl raises many types on corrupt parts
+            raise InputError(
+                display, f"XLSX content cannot be read ({type(exc).__name__})"
+            ) from None
     finally:
         book.close()
-    return rows
+
+
+def _label_unnamed(keys: Sequence[str]) -> dict[int, str]:
+    """Column position -> name; an empty header cell gets ``__unnamed_<position>``.
+
+    The label must not collide with a header cell that already reads ``__unnamed_3``
+    (duplicate column labels break every later step), so it is prefixed until unique.
+    """
+    taken = set(keys)
+    named = {}
+    for position, key in enumerate(keys):
+        if not key:
+            key = f"__unnamed_{position}"
+            while key in taken:
+                key = "_" + key
+            taken.add(key)
+        named[position] = key
+    return named
 
 
 def is_xlsx(path: Path, data: bytes) -> bool:
@@ -304,7 +340,8 @@ def read_export(
 
     if is_xlsx(path, data):
         rows = _read_xlsx(data, display, sheet, date_format, datetime_format)
-        start = _header_index([",".join(r) for r in rows], header_marker, display)
+        first = rows[: MAX_PREAMBLE_LINES + 1]
+        start = _header_index([",".join(r) for r in first], header_marker, display)
         header, frame, malformed = _frame_from_records(rows[start:])
         used_encoding, used_separator = "xlsx", ""
     else:
@@ -328,18 +365,20 @@ def read_export(
         if key and key in seen:
             raise InputError(display, "the header names this column twice", column=key)
         seen.add(key)
-    named = {i: (k if k else f"__unnamed_{i}") for i, k in enumerate(keys)}
+    named = _label_unnamed(keys)
     source_row = (
         frame.pop("__row__").to_numpy(dtype=np.int64)
         if "__row__" in frame
         else np.array([], np.int64)
     )
-    frame = frame.rename(columns=named).reset_index(drop=True)
-    frame = frame.astype("str") if len(frame.columns) else frame
+    frame.columns = [named[i] for i in range(len(frame.columns))]
+    if not all(str(dtype) == "str" for dtype in frame.dtypes):
+        frame = frame.astype("str")
     return RawTable(
         frame=frame,
         source_row=source_row,
-        malformed=malformed.astype("int64"),
+        malformed=malformed if malformed.empty else malformed.astype("int64"),
         encoding=used_encoding,
         separator=used_separator,
+        stem=path.stem,
     )

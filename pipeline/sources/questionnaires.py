@@ -43,13 +43,15 @@ def normalise(batch: RowBatch) -> pd.DataFrame:
     low = instrument.map({n: s.range[0] for n, s in instruments.items()}).astype("float64")
     high = instrument.map({n: s.range[1] for n, s in instruments.items()}).astype("float64")
     outside = ((score < low) | (score > high)).to_numpy(dtype=bool)
-    batch.problems.add(
-        outside,
-        "score",
-        "out_of_range",
-        "'" + batch.preview("score") + "' is outside the instrument's range "
-        + low.map("{:g}".format) + "-" + high.map("{:g}".format),
-    )
+
+    def detail(positions):
+        bounds = (
+            low.iloc[positions].map("{:g}".format) + "-" + high.iloc[positions].map("{:g}".format)
+        )
+        shown = batch.preview("score", positions)
+        return ("'" + shown + "' is outside the instrument's range " + bounds.to_numpy()).to_numpy()
+
+    batch.problems.add(outside, "score", "out_of_range", detail)
     return pd.DataFrame(
         {
             "patient_id": batch.patient_id(),

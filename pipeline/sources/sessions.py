@@ -22,13 +22,17 @@ NO_REACTION = ("none", "no reaction", "nil", "-", "n/a", "na")
 def _status(batch: RowBatch) -> tuple[pd.Series, np.ndarray]:
     vocabulary = batch.config.vocabulary
     batch.require("status")
-    key = batch.text("status").str.lower().str.split().str.join(" ")
+    # .str.split().str.join() returns object dtype on a file with no rows: keep it text
+    key = batch.text("status").str.lower().str.split().str.join(" ").astype("str")
     attended_words = {w.lower() for w in vocabulary.attended}
     other_words = {w.lower() for w in vocabulary.not_attended}
     attended = key.isin(attended_words).to_numpy()
     unknown = ~attended & ~key.isin(other_words).to_numpy() & ~batch.blank("status")
     batch.problems.add(
-        unknown, "status", "unknown_status", batch.quoted("status", "is not a known appointment status")
+        unknown,
+        "status",
+        "unknown_status",
+        batch.quoted("status", "is not a known appointment status"),
     )
     return key.where(attended | ~unknown), attended
 
@@ -59,9 +63,15 @@ def link_keys(batch: RowBatch) -> pd.DataFrame:
     """Keyed hashes of email, phone and name for linkage (never the values)."""
     return pd.DataFrame(
         {
-            "link_email": keyed_hash(fields.normalise_email(batch.text("email")), batch.key, "email"),
-            "link_phone": keyed_hash(fields.normalise_phone(batch.text("phone")), batch.key, "phone"),
-            "link_name": keyed_hash(fields.normalise_name(batch.text("client_name")), batch.key, "name"),
+            "link_email": keyed_hash(
+                fields.normalise_email(batch.text("email")), batch.key, "email"
+            ),
+            "link_phone": keyed_hash(
+                fields.normalise_phone(batch.text("phone")), batch.key, "phone"
+            ),
+            "link_name": keyed_hash(
+                fields.normalise_name(batch.text("client_name")), batch.key, "name"
+            ),
         },
         index=batch.raw.index,
     )
@@ -83,13 +93,19 @@ def normalise(batch: RowBatch) -> pd.DataFrame:
     )
     status, attended = _status(batch)
     practitioner = fields.normalise_id(batch.text("practitioner"))
-    practitioner = pseudonymise(practitioner.mask(pd.Series(batch.blank("practitioner"), index=practitioner.index)), batch.key, prefix="S")
+    practitioner = pseudonymise(
+        practitioner.mask(pd.Series(batch.blank("practitioner"), index=practitioner.index)),
+        batch.key,
+        prefix="S",
+    )
     frame = pd.DataFrame(
         {
             "patient_id": batch.patient_id("client_id"),
             "date": batch.date("date"),
             "start_minute": start.values,
-            "is_therapy": service.str.contains(batch.config.study.therapy_pattern, regex=True).fillna(False).to_numpy(bool),
+            "is_therapy": service.str.contains(batch.config.study.therapy_pattern, regex=True)
+            .fillna(False)
+            .to_numpy(bool),
             "attended": attended,
             "status": status,
             "duration_min": duration,
@@ -107,8 +123,16 @@ SPEC = AdapterSpec(
     name="sessions",
     required=("client_id", "date", "service", "status"),
     optional=(
-        "start_time", "duration_min", "practitioner", "client_name", "email", "phone",
-        "adverse_event", "ae_resolved_hours", "group", "notes",
+        "start_time",
+        "duration_min",
+        "practitioner",
+        "client_name",
+        "email",
+        "phone",
+        "adverse_event",
+        "ae_resolved_hours",
+        "group",
+        "notes",
     ),  # fmt: skip
     identifiers=("client_name", "email", "phone", "practitioner"),
     private_text=("service", "adverse_event", "notes"),
