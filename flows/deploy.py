@@ -9,8 +9,6 @@ the raw folder (the inbox) and writes ``reports/<run-id>/``, switching
 
 from __future__ import annotations
 
-import flows  # noqa: F401  (Prefect offline defaults)
-
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from prefect import serve
 from prefect.schedules import Cron
 from prefect.settings import PREFECT_API_URL
 
+import flows  # noqa: F401  (Prefect offline defaults)
 from flows.study_flow import outcome_study
 from pipeline.config import load_config
 from pipeline.errors import ConfigError
@@ -70,7 +69,9 @@ def build_deployment(config_path: Path, cron: str | None = None, name: str = "sc
     """
     config_path = Path(config_path).resolve()
     config = load_config(config_path)
-    schedule = Cron(cron or config.schedule.cron, timezone=config.schedule.timezone or local_timezone())
+    schedule = Cron(
+        cron or config.schedule.cron, timezone=config.schedule.timezone or local_timezone()
+    )
     return outcome_study.to_deployment(
         name=name,
         schedules=[schedule],

@@ -44,6 +44,13 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     """Write a file through ``write(tmp_path)`` and rename it into place.
 
@@ -57,6 +64,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, 0o666 & ~_umask())  # permissions as for any new file (mkstemp uses 0600)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -271,7 +279,11 @@ def publish_run(reports: Path, run_id: str, keep: int = 20) -> Path:
     os.symlink(run_id, tmp)
     os.replace(tmp, latest)
     _fsync_dir(reports)
-    runs = sorted(p for p in reports.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    runs = sorted(
+        p
+        for p in reports.iterdir()
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    )
     for old in runs[:-keep]:
         if old.name != run_id:
             shutil.rmtree(old, ignore_errors=True)
