@@ -78,16 +78,47 @@ def stage_fingerprint(config: StudyConfig, entries: list[dict[str, Any]]) -> str
     return store.text_sha256("\n".join(parts))
 
 
-def _cache_key(outputs: tuple[str, ...]):
-    """Cache on the ``fingerprint`` parameter, but only while the stage's outputs exist."""
+CACHE_MARKERS = ".stage-cache"
 
-    def key(context, parameters) -> str | None:
-        processed = parameters["config"].processed_dir
-        if not all((processed / name).is_file() for name in outputs):
-            return None
-        return f"{context.task.name}-{parameters['fingerprint']}"
 
-    return key
+def _marker(config: StudyConfig, stage: str) -> Path:
+    return config.processed_dir / CACHE_MARKERS / f"{stage}.fingerprint"
+
+
+def _cache_key(context, parameters) -> str:
+    """Cache a computed stage on the fingerprint of its inputs, config, key and code."""
+    return f"{context.task.name}-{parameters['fingerprint']}"
+
+
+def _holds(config: StudyConfig, stage: str, fingerprint: str) -> bool:
+    """The processed folder holds this stage's outputs for this fingerprint.
+
+    A stage records the fingerprint it computed (:func:`_remember`). If the folder was
+    wiped, or a run on other inputs wrote it since, the stage must run again even when
+    Prefect has a cached result: the flow then refreshes the cache.
+    """
+    try:
+        return _marker(config, stage).read_text(encoding="utf-8") == fingerprint
+    except OSError:
+        return False
+
+
+def _stage(task_fn, config: StudyConfig, fingerprint: str):
+    """The task, refreshing its cache when the processed folder does not hold its outputs."""
+    return task_fn.with_options(refresh_cache=not _holds(config, task_fn.name, fingerprint))
+
+
+CACHED_STAGES = ("clean", "outcomes", "analyse")
+
+
+def _forget_from(config: StudyConfig, stage: str) -> None:
+    """Before a stage rewrites its outputs: its marker and every later one are void."""
+    for later in CACHED_STAGES[CACHED_STAGES.index(stage) :]:
+        _marker(config, later).unlink(missing_ok=True)
+
+
+def _remember(config: StudyConfig, stage: str, fingerprint: str) -> None:
+    store.write_text_atomic(_marker(config, stage), fingerprint)
 
 
 # --------------------------------------------------------------------------------- tasks
@@ -113,10 +144,12 @@ def ingest_job_task(job: ingest.IngestJob, config: StudyConfig) -> list[dict]:
     return entries
 
 
-@task(name="clean", cache_key_fn=_cache_key(("ingest_summary.json",)), persist_result=True)
+@task(name="clean", cache_key_fn=_cache_key, persist_result=True)
 def clean_task(config: StudyConfig, entries: list[dict], fingerprint: str) -> dict:
     """Consolidate partitions into canonical tables; returns the data-quality summary."""
+    _forget_from(config, "clean")
     summary = stages.clean_stage(config, entries)
+    _remember(config, "clean", fingerprint)
     dq = summary["data_quality"]
     get_run_logger().info(
         "rows read %d = accepted %d + quarantined %d + duplicates %d",
@@ -125,19 +158,23 @@ def clean_task(config: StudyConfig, entries: list[dict], fingerprint: str) -> di
     return summary
 
 
-@task(name="outcomes", cache_key_fn=_cache_key((stages.OUTCOMES_SUMMARY,)), persist_result=True)
+@task(name="outcomes", cache_key_fn=_cache_key, persist_result=True)
 def outcomes_task(config: StudyConfig, fingerprint: str) -> dict:
     """Endpoints per client x window and the participant flow."""
+    _forget_from(config, "outcomes")
     summary = stages.outcomes_stage(config)
+    _remember(config, "outcomes", fingerprint)
     steps = summary["participant_flow"]["steps"]
     get_run_logger().info("participant flow: %s", ", ".join(f"{s['step']} {s['n']}" for s in steps))
     return summary
 
 
-@task(name="analyse", cache_key_fn=_cache_key((stages.ANALYSIS_NAME,)), persist_result=True)
+@task(name="analyse", cache_key_fn=_cache_key, persist_result=True)
 def analyse_task(config: StudyConfig, fingerprint: str) -> dict:
     """Statistics and claim verdicts; returns the verdicts (small)."""
+    _forget_from(config, "analyse")
     analysis = stages.analysis_stage(config)
+    _remember(config, "analyse", fingerprint)
     verdicts = {c["id"]: c["verdict"] for c in analysis["claims"]}
     get_run_logger().info("verdicts: %s", ", ".join(f"{k} {v}" for k, v in verdicts.items()))
     return verdicts
@@ -146,7 +183,10 @@ def analyse_task(config: StudyConfig, fingerprint: str) -> dict:
 @task(name="report", cache_policy=NO_CACHE)
 def report_task(config: StudyConfig, run: dict, out: str | None) -> dict:
     """results.json and the report files for this run."""
+    from flows.artifacts import publish_artifacts
+
     written = stages.report_stage(config, run, Path(out) if out else None)
+    publish_artifacts(store.read_json(Path(written["report_dir"]) / "results.json"))
     get_run_logger().info("report written to %s", written["report_dir"])
     return written
 
@@ -233,16 +273,18 @@ def outcome_study(
             return Failed(message=errors[0])
         ingest.finish_ingest(config, entries)
         fingerprint = stage_fingerprint(config, entries)
-        summary = clean_task(config, entries, fingerprint)
-        outcomes_task(config, fingerprint)
-        analyse_task(config, fingerprint)
+        reused = {e["path"]: bool(e["reused"]) for e in entries}
+        summary = _stage(clean_task, config, fingerprint)(config, entries, fingerprint)
+        _stage(outcomes_task, config, fingerprint)(config, fingerprint)
+        _stage(analyse_task, config, fingerprint)(config, fingerprint)
         run = {
             "id": _run_id(),
             "started_at": started.isoformat(timespec="seconds"),
             "code_version": store.code_version(),
             "config_sha256": config.analysis_fingerprint(),
             "pseudonym_key": "demo" if key.demo else "study key " + key.fingerprint,
-            "inputs": summary["inputs"],
+            # accounting from the clean stage, "reused" from this run's ingest
+            "inputs": [{**i, "reused": reused[i["path"]]} for i in summary["inputs"]],
         }
         written = report_task(config, run, out)
     dq = summary["data_quality"]

@@ -90,7 +90,9 @@ def outcome_battery(patient_outcomes: pd.DataFrame, config: StudyConfig) -> list
     return entries
 
 
-def _bootstrap(patient_outcomes: pd.DataFrame, tests: list[claims_module.ClaimTest], config: StudyConfig) -> None:
+def _bootstrap(
+    patient_outcomes: pd.DataFrame, tests: list[claims_module.ClaimTest], config: StudyConfig
+) -> None:
     """BCa intervals of the mean and median change for each claim's primary test (in place)."""
     for test in tests:
         if test.result is None or not test.result.get("n"):
@@ -163,7 +165,9 @@ def benchmarks(
     return {"placebo": placebo, "regression_to_mean": rtm}
 
 
-def power_by_claim(claim_results: list[dict[str, Any]], results: list[dict[str, Any]], config: StudyConfig) -> list[dict[str, Any]]:
+def power_by_claim(
+    claim_results: list[dict[str, Any]], results: list[dict[str, Any]], config: StudyConfig
+) -> list[dict[str, Any]]:
     """Clients needed to detect each claim's minimal important change, and the power had."""
     by_key = {(r["outcome"], r["window"]): r for r in results}
     rows = []
@@ -182,8 +186,12 @@ def power_by_claim(claim_results: list[dict[str, Any]], results: list[dict[str, 
 def longitudinal(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[str, Any]:
     """Rate ratios (GEE) and differences (mixed model) of migraine days, each window vs baseline."""
     windows = list(window_table(config.windows)["window"])
-    gee = gee_rate_ratios(patient_outcomes, "migraine_days", windows=windows, confidence=config.analysis.confidence)
-    mixed = mixed_rate_differences(patient_outcomes, "migraine_days", windows=windows, confidence=config.analysis.confidence)
+    gee = gee_rate_ratios(
+        patient_outcomes, "migraine_days", windows=windows, confidence=config.analysis.confidence
+    )
+    mixed = mixed_rate_differences(
+        patient_outcomes, "migraine_days", windows=windows, confidence=config.analysis.confidence
+    )
     return {
         "gee": {"rows": gee.to_dict("records"), **{k: v for k, v in gee.attrs.items()}},
         "mixed": {"rows": mixed.to_dict("records"), **{k: v for k, v in mixed.attrs.items()}},
@@ -193,11 +201,17 @@ def longitudinal(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[st
 def comparison(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[str, Any] | None:
     """ANCOVA of primary-window migraine days on group, adjusted for baseline (when groups exist)."""
     reference = config.study.comparison_reference
-    groups = patient_outcomes.drop_duplicates("patient_id").set_index("patient_id")["group"].dropna()
+    groups = (
+        patient_outcomes.drop_duplicates("patient_id").set_index("patient_id")["group"].dropna()
+    )
     if not reference or groups.nunique() < 2:
         return None
-    pairs = _migraine_pairs(patient_outcomes, config).merge(groups.rename("group"), left_on="patient_id", right_index=True)
-    table = ancova(pairs, "before", "after", "group", reference, confidence=config.analysis.confidence)
+    pairs = _migraine_pairs(patient_outcomes, config).merge(
+        groups.rename("group"), left_on="patient_id", right_index=True
+    )
+    table = ancova(
+        pairs, "before", "after", "group", reference, confidence=config.analysis.confidence
+    )
     return {"outcome": "migraine_days", "window": config.windows.primary, "reference": reference,
             "rows": table.to_dict("records"), **table.attrs}  # fmt: skip
 
@@ -234,9 +248,8 @@ def methods(config: StudyConfig) -> dict[str, Any]:
             "BCa bootstrap of the mean and median change"
         ),
         "effect_size": "Cohen's d_z = mean change / SD of changes (with a noncentral-t CI); d_av shown too",
-        "multiplicity": (
-            "Holm" if config.analysis.multiplicity == "holm" else "Benjamini-Hochberg"
-        ) + " adjustment across the claims' primary tests",
+        "multiplicity": ("Holm" if config.analysis.multiplicity == "holm" else "Benjamini-Hochberg")
+        + " adjustment across the claims' primary tests",
         "alpha": config.analysis.alpha,
         "confidence": config.analysis.confidence,
         "longitudinal": (
@@ -300,5 +313,13 @@ def analyse(
         "adverse_events": adverse,
         "trajectory": trajectory_with_ci(trajectory, config),
         "methods": methods(config),
-        "clients_analysed": int(np.sum([s["n"] for s in outcomes_summary["participant_flow"]["steps"] if s["step"] == "analysed"])),
+        "clients_analysed": int(
+            np.sum(
+                [
+                    s["n"]
+                    for s in outcomes_summary["participant_flow"]["steps"]
+                    if s["step"] == "analysed"
+                ]
+            )
+        ),
     }

@@ -117,7 +117,9 @@ def resolve_tests(config: StudyConfig, results: list[dict[str, Any]]) -> list[Cl
 
 def adjusted_pvalues(tests: list[ClaimTest], method: str) -> list[float]:
     """Multiplicity-adjusted p of each test's paired t (NaN where there is no p)."""
-    raw = np.array([t.result["p_t"] if t.result and _finite(t.result.get("p_t")) else np.nan for t in tests])
+    raw = np.array(
+        [t.result["p_t"] if t.result and _finite(t.result.get("p_t")) else np.nan for t in tests]
+    )
     return adjust_pvalues(raw, method=method).tolist() if len(raw) else []
 
 
@@ -125,7 +127,9 @@ def _paired_verdict(test: ClaimTest, p_adjusted: float, config: StudyConfig) -> 
     claim, result = test.claim, test.result
     minimum = config.analysis.min_evaluable
     label = outcome_label(test.outcome)
-    proxy_note = f" ({label} stands in as a proxy: {claim.outcome} was not collected)" if test.proxy else ""
+    proxy_note = (
+        f" ({label} stands in as a proxy: {claim.outcome} was not collected)" if test.proxy else ""
+    )
     base = {
         "outcome_used": test.outcome,
         "proxy": test.proxy,
@@ -145,7 +149,8 @@ def _paired_verdict(test: ClaimTest, p_adjusted: float, config: StudyConfig) -> 
     if result is None or result.get("n", 0) < minimum:
         n = result.get("n", 0) if result else 0
         reason = (
-            f"No {label} data in {test.window}." if not n
+            f"No {label} data in {test.window}."
+            if not n
             else f"Only {n} clients had {label} at baseline and in {test.window}; at least {minimum} are needed."
         )
         return {**base, "verdict": "insufficient_data", "reason": reason + proxy_note}
@@ -169,19 +174,36 @@ def _paired_verdict(test: ClaimTest, p_adjusted: float, config: StudyConfig) -> 
 
     if misses_mic or not in_direction:
         why = (
-            "the change goes the other way" if not in_direction
+            "the change goes the other way"
+            if not in_direction
             else "even the interval's most favourable end is smaller than the minimal important "
             f"change of {_fmt(mic, 1)}"
         )
-        return {**base, "verdict": "not_supported", "reason": f"{_sentence(numbers)}: {why}.{proxy_note}"}
+        return {
+            **base,
+            "verdict": "not_supported",
+            "reason": f"{_sentence(numbers)}: {why}.{proxy_note}",
+        }
     if significant and beyond_placebo:
-        extra = f", beyond the placebo response of {_fmt(benchmark, 1)}" if benchmark is not None else ""
-        return {**base, "verdict": "supported", "reason": f"{_sentence(numbers)}{extra}.{proxy_note}"}
+        extra = (
+            f", beyond the placebo response of {_fmt(benchmark, 1)}"
+            if benchmark is not None
+            else ""
+        )
+        return {
+            **base,
+            "verdict": "supported",
+            "reason": f"{_sentence(numbers)}{extra}.{proxy_note}",
+        }
     if not significant:
         why = f"the change is not significant after adjustment (alpha = {config.analysis.alpha})"
     else:
         why = f"the interval does not lie beyond the placebo response of {_fmt(benchmark, 1)}"
-    return {**base, "verdict": "inconclusive", "reason": f"{_sentence(numbers)}: {why}.{proxy_note}"}
+    return {
+        **base,
+        "verdict": "inconclusive",
+        "reason": f"{_sentence(numbers)}: {why}.{proxy_note}",
+    }
 
 
 def _adverse_verdict(claim: Claim, adverse: dict[str, Any], config: StudyConfig) -> dict[str, Any]:
@@ -207,7 +229,11 @@ def _adverse_verdict(claim: Claim, adverse: dict[str, Any], config: StudyConfig)
     }
     mild = "Severity is not recorded in the exports, so 'mild' itself cannot be tested."
     if not adverse.get("sessions_reaction_recorded"):
-        return {**base, "verdict": "insufficient_data", "reason": "The session exports record no reactions after sessions. " + mild}
+        return {
+            **base,
+            "verdict": "insufficient_data",
+            "reason": "The session exports record no reactions after sessions. " + mild,
+        }
     if known < config.analysis.min_evaluable:
         return {
             **base,

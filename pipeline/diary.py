@@ -86,7 +86,9 @@ def attack_days(attacks: pd.DataFrame) -> pd.DataFrame:
     owner, day = expand_ranges(start.dt.normalize(), last)
     rows = attacks.iloc[owner].reset_index(drop=True)
     day_start = pd.Series(day.astype("datetime64[ns]"))
-    overlap = rows["end"].clip(upper=day_start + pd.Timedelta(1, "D")) - rows["start"].clip(lower=day_start)
+    overlap = rows["end"].clip(upper=day_start + pd.Timedelta(1, "D")) - rows["start"].clip(
+        lower=day_start
+    )
     rows = rows.assign(date=day_start, pain_hours=overlap.dt.total_seconds() / 3600.0)
     grouped = rows.groupby(["patient_id", "date"], sort=False)
     out = grouped.agg(
@@ -169,7 +171,9 @@ def build_diary_days(
     forms = merge_records(forms)
 
     by_day = attack_days(attacks) if len(attacks) else pd.DataFrame(columns=["patient_id", "date"])
-    covered = coverage_days(coverage) if len(coverage) else pd.DataFrame(columns=["patient_id", "date"])
+    covered = (
+        coverage_days(coverage) if len(coverage) else pd.DataFrame(columns=["patient_id", "date"])
+    )
     covered = covered.astype({"patient_id": "str", "date": "datetime64[ns]"})
     by_day = by_day.astype({"patient_id": "str", "date": "datetime64[ns]"})
     joined = covered.merge(by_day, on=["patient_id", "date"], how="left", indicator=False)
@@ -180,7 +184,14 @@ def build_diary_days(
         sleep_quality=np.nan,
         source="attacks",
     )
-    for column in ("acute_medication", "migraine_specific_medication", "aura", "nausea", "photophobia", "phonophobia"):
+    for column in (
+        "acute_medication",
+        "migraine_specific_medication",
+        "aura",
+        "nausea",
+        "photophobia",
+        "phonophobia",
+    ):
         joined[column] = joined[column].fillna(False).astype(bool) if column in joined else False
     for column in ("peak_pain", "pain_hours"):
         if column not in joined:

@@ -28,7 +28,9 @@ def _unique_mapping(links: pd.DataFrame, key: str) -> tuple[pd.Series, int]:
     return mapping, len(ambiguous)
 
 
-def link_sessions(sessions: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+def link_sessions(
+    sessions: pd.DataFrame, links: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Replace each session's client pseudonym by the linked diary pseudonym.
 
     Parameters
@@ -53,9 +55,13 @@ def link_sessions(sessions: pd.DataFrame, links: pd.DataFrame) -> tuple[pd.DataF
     counts: dict[str, int] = {}
     ambiguous_total = 0
     routes = [("by_client_id", "client_pid", pd.Series(clients.index, index=clients.index))]
-    routes += [(f"by_{column.removeprefix('link_')}", column, clients[column]) for column in LINK_COLUMNS]
+    routes += [
+        (f"by_{column.removeprefix('link_')}", column, clients[column]) for column in LINK_COLUMNS
+    ]
     for route, link_column, client_keys in routes:
-        mapping, ambiguous = _unique_mapping(links, link_column) if len(links) else (pd.Series(dtype="str"), 0)
+        mapping, ambiguous = (
+            _unique_mapping(links, link_column) if len(links) else (pd.Series(dtype="str"), 0)
+        )
         ambiguous_total += ambiguous
         found = client_keys.map(mapping).astype("str").where(resolved.isna())
         counts[route] = int(found.notna().sum())

@@ -80,9 +80,11 @@ def load_study(processed: str | Path, report: str | Path | None = None) -> Study
         A table is missing: the study has not been run on this folder.
     """
     processed = Path(processed)
-    outcome_frames, outcome_summary = stages.load_outcomes(processed) if (
-        processed / stages.OUTCOMES_SUMMARY
-    ).is_file() else ({}, {})
+    outcome_frames, outcome_summary = (
+        stages.load_outcomes(processed)
+        if (processed / stages.OUTCOMES_SUMMARY).is_file()
+        else ({}, {})
+    )
     summary_path = processed / ingest.SUMMARY_NAME
     return Study(
         processed=processed,

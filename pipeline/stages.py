@@ -64,13 +64,19 @@ def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
         (counts per claim limit), ``clients`` (rows in patient_outcomes / n windows).
     """
     processed = config.processed_dir
-    tables = ingest.load_tables(processed, ("sessions", "diary_days", "attacks", "coverage", "questionnaires"))
+    tables = ingest.load_tables(
+        processed, ("sessions", "diary_days", "attacks", "coverage", "questionnaires")
+    )
     sessions, diary_days = tables["sessions"], tables["diary_days"]
     per_window = outcomes.patient_outcomes(diary_days, sessions, config, tables["questionnaires"])
     responders = outcomes.responders(per_window, config)
     trajectory = outcomes.weekly_trajectory(diary_days, sessions, config)
-    flow = cohort.participant_flow(sessions, diary_days, config, tables["attacks"], tables["coverage"])
-    limits = sorted({c.max_reaction_hours for c in config.claims if c.test == "adverse_events"} or {24.0})
+    flow = cohort.participant_flow(
+        sessions, diary_days, config, tables["attacks"], tables["coverage"]
+    )
+    limits = sorted(
+        {c.max_reaction_hours for c in config.claims if c.test == "adverse_events"} or {24.0}
+    )
     summary = {
         "participant_flow": flow,
         "responders": responders.summary.to_dict("records"),
@@ -91,7 +97,9 @@ def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
 
 def load_outcomes(processed: Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """The outcome tables and summary written by :func:`outcomes_stage`."""
-    frames = {name: store.read_parquet(Path(processed) / f"{name}.parquet") for name in OUTCOME_TABLES}
+    frames = {
+        name: store.read_parquet(Path(processed) / f"{name}.parquet") for name in OUTCOME_TABLES
+    }
     return frames, store.read_json(Path(processed) / OUTCOMES_SUMMARY)
 
 
@@ -112,7 +120,9 @@ def analysis_stage(config: StudyConfig) -> dict[str, Any]:
     analysis = {
         "study": {"name": config.study.name, "demo": config.study.demo},
         "data_quality": ingest_summary["data_quality"],
-        **analyse(frames["patient_outcomes"], frames["responders"], frames["trajectory"], summary, config),
+        **analyse(
+            frames["patient_outcomes"], frames["responders"], frames["trajectory"], summary, config
+        ),
     }
     store.write_json_atomic(processed / ANALYSIS_NAME, analysis)
     return store.read_json(processed / ANALYSIS_NAME)
@@ -125,7 +135,9 @@ def report_frames(processed: Path) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def report_stage(config: StudyConfig, run: dict[str, Any], out: Path | None = None) -> dict[str, Any]:
+def report_stage(
+    config: StudyConfig, run: dict[str, Any], out: Path | None = None
+) -> dict[str, Any]:
     """Write results.json and the report of one run.
 
     Parameters

@@ -18,7 +18,9 @@ SOURCES = {
 }
 
 
-def write_study(root: Path, files: dict[str, bytes | str], extra_toml: str = "", sources: dict | None = None) -> Path:
+def write_study(
+    root: Path, files: dict[str, bytes | str], extra_toml: str = "", sources: dict | None = None
+) -> Path:
     """Write ``root/study.toml`` (demo study, raw = root/raw) and the given raw files.
 
     Parameters
@@ -38,7 +40,7 @@ def write_study(root: Path, files: dict[str, bytes | str], extra_toml: str = "",
         for adapter, settings in (sources or SOURCES).items()
     ]
     study = root / "study.toml"
-    header = extra_toml or '[study]\ndemo = true\n'
+    header = extra_toml or "[study]\ndemo = true\n"
     study.write_text(
         f'{header}\n[paths]\nraw = "raw"\nprocessed = "processed"\nreports = "reports"\n\n'
         + "\n\n".join(blocks)

@@ -13,7 +13,9 @@ from pipeline.errors import InputError
 from pipeline.ingest import validate_file
 from tests.ingest_helpers import by_file, run_ingest, write_study
 
-DIARY_HEADER = "patient_id,date,headache,migraine,peak_pain,pain_hours,acute_medication,stress,sleep_quality\n"
+DIARY_HEADER = (
+    "patient_id,date,headache,migraine,peak_pain,pain_hours,acute_medication,stress,sleep_quality\n"
+)
 
 
 def quarantine_of(result, path: str) -> pd.DataFrame:
@@ -59,7 +61,9 @@ def test_diary_daily_problems_are_quarantined_with_exact_reasons(tmp_path):
     assert dq["by_reason"] == {
         "bad_date": 1, "missing_required": 2, "out_of_range": 3, "unknown_vocabulary": 1,
     }  # fmt: skip
-    assert dq["rows_read"] == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+    assert (
+        dq["rows_read"] == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+    )
     accepted = result.tables["diary_daily"].sort_values("date")
     assert accepted["migraine_specific_medication"].tolist() == [True, False]
     assert accepted["headache"].tolist() == [True, False]
@@ -79,8 +83,14 @@ def test_encodings_and_separators_are_detected(tmp_path):
     )
     _, result = run_ingest(study)
     info = by_file(result)
-    assert (info["diaries/bom.csv"]["encoding"], info["diaries/bom.csv"]["separator"]) == ("utf-8-sig", ",")
-    assert (info["diaries/cp.csv"]["encoding"], info["diaries/cp.csv"]["separator"]) == ("cp1252", ";")
+    assert (info["diaries/bom.csv"]["encoding"], info["diaries/bom.csv"]["separator"]) == (
+        "utf-8-sig",
+        ",",
+    )
+    assert (info["diaries/cp.csv"]["encoding"], info["diaries/cp.csv"]["separator"]) == (
+        "cp1252",
+        ";",
+    )
     assert info["diaries/tab.csv"]["separator"] == "\t"
     assert all(item["rows_accepted"] == 1 for item in info.values())
     diary = result.tables["diary_daily"].set_index("source_file")
@@ -107,7 +117,9 @@ def test_date_format_mismatch_is_a_clear_error_with_a_hint(tmp_path):
 def test_renamed_columns_and_pain_scale_three(tmp_path):
     study = write_study(
         tmp_path,
-        {"diaries/b.csv": "Client ID;Datum;Headache?;Worst pain (0-3)\nB1;01.02.2025;yes;3\nB1;02.02.2025;yes;4\n"},
+        {
+            "diaries/b.csv": "Client ID;Datum;Headache?;Worst pain (0-3)\nB1;01.02.2025;yes;3\nB1;02.02.2025;yes;4\n"
+        },
         sources={
             "diary_daily": 'path = "diaries/*"\ndate_format = "%d.%m.%Y"\npain_scale = 3\n'
             'columns = { "Client ID" = "patient_id", "Datum" = "date", "Headache?" = "headache", '
@@ -233,7 +245,10 @@ def test_sessions_statuses_services_and_adverse_events(tmp_path):
     assert sessions["patient_id"].nunique() == 1
     assert not {"service", "client_name", "email", "phone", "link_email"} & set(sessions.columns)
     q = result.tables["quarantine"].sort_values("source_row")
-    assert list(zip(q["source_row"], q["reason"], strict=True)) == [(5, "bad_time"), (6, "unknown_status")]
+    assert list(zip(q["source_row"], q["reason"], strict=True)) == [
+        (5, "bad_time"),
+        (6, "unknown_status"),
+    ]
     # identifiers never appear in the quarantine's values or messages
     text = " ".join(q["values"]) + " ".join(q["message"])
     assert "Ann" not in text and "example.org" not in text and "7700" not in text
@@ -241,10 +256,12 @@ def test_sessions_statuses_services_and_adverse_events(tmp_path):
 
 def test_duplicates_across_overlapping_exports_are_counted_per_file(tmp_path):
     first = SESSIONS_HEADER + "".join(
-        f"C1,A B,,,{d:02d}/03/2025,09:00,Craniosacral Therapy 60 min,Completed,,,,\n" for d in (3, 10, 17)
+        f"C1,A B,,,{d:02d}/03/2025,09:00,Craniosacral Therapy 60 min,Completed,,,,\n"
+        for d in (3, 10, 17)
     )
     second = SESSIONS_HEADER + "".join(
-        f"C1,A B,,,{d:02d}/03/2025,09:00,Craniosacral Therapy 60 min,Completed,,,,\n" for d in (10, 17, 24)
+        f"C1,A B,,,{d:02d}/03/2025,09:00,Craniosacral Therapy 60 min,Completed,,,,\n"
+        for d in (10, 17, 24)
     )
     study = write_study(tmp_path, {"sessions/a.csv": first, "sessions/b.csv": second})
     _, result = run_ingest(study)
@@ -309,7 +326,9 @@ def test_coverage_and_patients_rules(tmp_path):
 def test_ragged_rows_are_quarantined_not_dropped(tmp_path):
     study = write_study(
         tmp_path,
-        {"diaries/r.csv": "patient_id,date,headache\nA,2025-01-01,yes\nA,2025-01-02,no,oops\nA,2025-01-03\n"},
+        {
+            "diaries/r.csv": "patient_id,date,headache\nA,2025-01-01,yes\nA,2025-01-02,no,oops\nA,2025-01-03\n"
+        },
     )
     _, result = run_ingest(study)
     counts = by_file(result)["diaries/r.csv"]
@@ -321,7 +340,9 @@ def test_ragged_rows_are_quarantined_not_dropped(tmp_path):
 
 def test_validate_file_reports_without_writing(tmp_path):
     path = tmp_path / "d.csv"
-    path.write_text(DIARY_HEADER + "A,2025-01-01,yes,,,,,3,5\nA,2025-01-02,yes,,11,,,3,5\n", encoding="utf-8")
+    path.write_text(
+        DIARY_HEADER + "A,2025-01-01,yes,,,,,3,5\nA,2025-01-02,yes,,11,,,3,5\n", encoding="utf-8"
+    )
     report = validate_file(path, "diary_daily")
     assert (report["rows_read"], report["rows_accepted"], report["rows_quarantined"]) == (2, 1, 1)
     assert report["by_reason"] == {"out_of_range": 1}
@@ -331,8 +352,12 @@ def test_validate_file_reports_without_writing(tmp_path):
 
 def test_identical_attacks_of_two_clients_are_not_duplicates(tmp_path):
     log = "#,Started,Lasted,Pain Level\n1,03/02/2025 08:00,02h 00m,5\n"
-    coverage = "patient_id,diary_start,diary_end\nc3,2025-02-01,2025-02-05\nc4,2025-02-01,2025-02-05\n"
-    study = write_study(tmp_path, {"attacks/c3.csv": log, "attacks/c4.csv": log, "coverage/c.csv": coverage})
+    coverage = (
+        "patient_id,diary_start,diary_end\nc3,2025-02-01,2025-02-05\nc4,2025-02-01,2025-02-05\n"
+    )
+    study = write_study(
+        tmp_path, {"attacks/c3.csv": log, "attacks/c4.csv": log, "coverage/c.csv": coverage}
+    )
     _, result = run_ingest(study)
     assert result.summary["data_quality"]["duplicates_removed"] == 0
     assert result.tables["attacks"]["patient_id"].nunique() == 2

@@ -28,7 +28,9 @@ GOOD = {
 }
 JUNK = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "maybe", "2025-02-30", "-3", "999", "=1+1", '"', "a,b", "x;y", "\n", "\x00"]),
+    st.sampled_from(
+        ["", "maybe", "2025-02-30", "-3", "999", "=1+1", '"', "a,b", "x;y", "\n", "\x00"]
+    ),
 )
 
 
@@ -43,7 +45,10 @@ def rows(draw):
 
 
 def _csv_line(row: list[str], sep: str) -> str:
-    return sep.join('"' + v.replace('"', '""') + '"' if any(c in v for c in (sep, '"', "\n", "\r")) else v for v in row)
+    return sep.join(
+        '"' + v.replace('"', '""') + '"' if any(c in v for c in (sep, '"', "\n", "\r")) else v
+        for v in row
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -70,7 +75,10 @@ def test_random_rows_keep_the_accounting(data, duplicate, sep, encoding, truncat
             assert "\n" not in str(error) and str(error).startswith("diaries/d.csv")
             return
         dq = result.summary["data_quality"]
-        assert dq["rows_read"] == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+        assert (
+            dq["rows_read"]
+            == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+        )
         assert dq["rows_quarantined"] == len(result.tables["quarantine"])
         assert dq["rows_accepted"] == len(result.tables["diary_daily"])
         assert sum(dq["by_reason"].values()) == dq["rows_quarantined"]

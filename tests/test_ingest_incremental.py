@@ -17,7 +17,9 @@ def _diary(days: range, headache: str = "no") -> str:
 
 
 def test_unchanged_file_is_reused_and_changed_file_replaces_its_rows(tmp_path):
-    study = write_study(tmp_path, {"diaries/a.csv": _diary(range(1, 11)), "diaries/b.csv": _diary(range(11, 16))})
+    study = write_study(
+        tmp_path, {"diaries/a.csv": _diary(range(1, 11)), "diaries/b.csv": _diary(range(11, 16))}
+    )
     entries, result = run_ingest(study)
     assert [e["reused"] for e in entries] == [False, False]
     processed = tmp_path / "processed"
@@ -38,7 +40,9 @@ def test_unchanged_file_is_reused_and_changed_file_replaces_its_rows(tmp_path):
     assert len(days) == 13
     assert days.loc[days["date"] >= "2025-01-11", "headache"].tolist() == [True, True, True]
     manifest = store.read_manifest(processed)
-    assert manifest["files"]["diaries/b.csv"]["sha256"] == store.file_sha256(tmp_path / "raw/diaries/b.csv")
+    assert manifest["files"]["diaries/b.csv"]["sha256"] == store.file_sha256(
+        tmp_path / "raw/diaries/b.csv"
+    )
 
     # remove a: its rows and partitions disappear
     (tmp_path / "raw/diaries/a.csv").unlink()
@@ -52,7 +56,9 @@ def test_unchanged_file_is_reused_and_changed_file_replaces_its_rows(tmp_path):
 def test_settings_change_reingests(tmp_path):
     study = write_study(tmp_path, {"diaries/a.csv": _diary(range(1, 5))})
     run_ingest(study)
-    text = study.read_text(encoding="utf-8").replace("[study]\ndemo = true", '[study]\ndemo = true\n[vocabulary]\nno = ["no", "nope"]')
+    text = study.read_text(encoding="utf-8").replace(
+        "[study]\ndemo = true", '[study]\ndemo = true\n[vocabulary]\nno = ["no", "nope"]'
+    )
     study.write_text(text, encoding="utf-8")
     entries, _ = run_ingest(study)
     assert [e["reused"] for e in entries] == [False]
@@ -63,7 +69,9 @@ def test_other_key_reingests_and_changes_pseudonyms(tmp_path):
     _, demo = run_ingest(study)
     entries, keyed = run_ingest(study, environ={"OUTCOME_STUDY_SALT": "x" * 32})
     assert [e["reused"] for e in entries] == [False]
-    assert set(demo.tables["diary_days"]["patient_id"]).isdisjoint(keyed.tables["diary_days"]["patient_id"])
+    assert set(demo.tables["diary_days"]["patient_id"]).isdisjoint(
+        keyed.tables["diary_days"]["patient_id"]
+    )
 
 
 def test_written_tables_round_trip(tmp_path):
@@ -74,6 +82,8 @@ def test_written_tables_round_trip(tmp_path):
     ingest.write_tables(config, result)
     loaded = ingest.load_tables(config.processed_dir)
     assert set(loaded) == set(ingest.TABLES)
-    pd.testing.assert_frame_equal(loaded["diary_days"], result.tables["diary_days"], check_dtype=False)
+    pd.testing.assert_frame_equal(
+        loaded["diary_days"], result.tables["diary_days"], check_dtype=False
+    )
     leftovers = [p.name for p in config.processed_dir.rglob("*.tmp")]
     assert leftovers == []

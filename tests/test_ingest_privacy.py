@@ -52,7 +52,9 @@ def _planted_files() -> dict[str, str]:
 
 
 def _all_text(frame: pd.DataFrame) -> str:
-    return "\n".join(frame.astype("str").fillna("").to_numpy().ravel().tolist() + list(map(str, frame.columns)))
+    return "\n".join(
+        frame.astype("str").fillna("").to_numpy().ravel().tolist() + list(map(str, frame.columns))
+    )
 
 
 def test_planted_identifiers_never_reach_processed_tables(tmp_path):
@@ -81,7 +83,11 @@ def test_planted_identifiers_never_reach_processed_tables(tmp_path):
 
 
 def test_missing_key_stops_a_real_study(tmp_path):
-    study = write_study(tmp_path, {"diaries/a.csv": "patient_id,date,headache\nA,2025-01-01,no\n"}, extra_toml="[study]\n")
+    study = write_study(
+        tmp_path,
+        {"diaries/a.csv": "patient_id,date,headache\nA,2025-01-01,no\n"},
+        extra_toml="[study]\n",
+    )
     with pytest.raises(KeyMissingError) as caught:
         run_ingest(study)
     assert "OUTCOME_STUDY_SALT" in str(caught.value)
@@ -102,7 +108,9 @@ def test_demo_key_only_for_demo_studies():
 
 def test_safe_preview_redacts_identifiers_but_keeps_ordinary_values():
     shown = safe_preview(
-        pd.Series(["2025-02-30", "31/12/2025", "maybe", "12", "-1", *PLANTED, "call 0770 0900", "=cmd|x"])
+        pd.Series(
+            ["2025-02-30", "31/12/2025", "maybe", "12", "-1", *PLANTED, "call 0770 0900", "=cmd|x"]
+        )
     ).tolist()
     assert shown[:5] == ["2025-02-30", "31/12/2025", "maybe", "12", "-1"]
     assert all(value.startswith("[redacted") for value in shown[5:])

@@ -137,3 +137,14 @@ def test_regression_to_mean_degenerate_inputs():
         constant = regression_to_mean([8.0, 8.0, 8.0], [7.0, 6.0, 5.0], mu=6.0)
     assert r["n"] == 0 and math.isnan(r["expected_rtm_change"]) and r["notes"]
     assert math.isnan(constant["rho"]) and constant["notes"]
+
+
+def test_power_for_a_large_standardised_effect_does_not_fail():
+    # d_z = 1 / 0.2757 = 3.63: statsmodels' tail is NaN at large n; the power is 1.
+    # R: power.t.test(delta = 1, sd = 0.27571012541405915, type = "paired", strict = TRUE,
+    #                 power = 0.8)$n -> 2.844506419 ; same with n = 40 -> $power = 1
+    result = power_analysis(0.27571012541405915, 1.0, n=40, alpha=0.05, power=0.8)
+    assert result["n_required_exact"] == pytest.approx(2.844506419, rel=1e-6)
+    assert result["n_required"] == 3
+    assert result["power_at_n"] == pytest.approx(1.0, abs=1e-12)
+    assert result["notes"] == []

@@ -27,11 +27,16 @@ def paired_t_power(effect: float, n: float, alpha: float) -> float:
     The upper rejection tail comes from statsmodels ``TTestPower``; the lower tail
     (wrong-sign rejections, negligible unless d_z is tiny) is added from the noncentral
     t cdf, read as 0 where scipy returns NaN far out in that tail (below 1e-40 there).
+    Where the upper tail itself is NaN (noncentrality far beyond the critical value,
+    e.g. d_z = 3.6 at 100 pairs) the power is 1 to double precision.
     """
     effect = abs(effect)
     upper = float(
         TTestPower().power(effect_size=effect, nobs=n, alpha=alpha / 2, alternative="larger")
     )
+    if not np.isfinite(upper):
+        critical = stats.t.ppf(1 - alpha / 2, n - 1)
+        upper = 1.0 if effect * np.sqrt(n) > critical else 0.0
     lower = float(special.nctdtr(n - 1, effect * np.sqrt(n), stats.t.ppf(alpha / 2, n - 1)))
     return upper + (lower if np.isfinite(lower) else 0.0)
 
@@ -93,14 +98,17 @@ def power_analysis(
     with warnings_as_notes(notes, "power"):
         if n is not None and n >= 2:
             out["power_at_n"] = paired_t_power(effect, n, alpha)
+        high = 2.0
+        while paired_t_power(effect, high, alpha) < power and high < MAX_N:
+            high = min(high * 2, MAX_N)  # bracket the root without far-tail arithmetic
         if paired_t_power(effect, 2, alpha) >= power:
             exact = 2.0
-        elif paired_t_power(effect, MAX_N, alpha) < power:
+        elif paired_t_power(effect, high, alpha) < power:
             exact = NAN
             add_note(notes, f"more than {MAX_N} pairs would be needed")
         else:
             exact = optimize.brentq(
-                lambda size: paired_t_power(effect, size, alpha) - power, 2, MAX_N, xtol=1e-10
+                lambda size: paired_t_power(effect, size, alpha) - power, high / 2, high, xtol=1e-10
             )
     if n is not None and n < 2:
         add_note(notes, "fewer than 2 pairs: power at n not computed")

@@ -1,0 +1,30 @@
+"""Copies of the bundled sample study with their own processed and reports folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "sample"
+
+
+def copy_sample(root: Path, demo: bool = True) -> Path:
+    """Copy data/raw/sample to ``root/raw``; its study.toml writes to ``root/processed``
+    and ``root/reports``. Returns the copied study.toml.
+
+    Parameters
+    ----------
+    demo : bool
+        False turns the copy into a "real" study (the pseudonym key becomes required).
+    """
+    raw = root / "raw"
+    shutil.copytree(SAMPLE, raw)
+    study = raw / "study.toml"
+    text = study.read_text(encoding="utf-8")
+    text = re.sub(r'processed = ".*"', 'processed = "../processed"', text)
+    text = re.sub(r'reports = ".*"', 'reports = "../reports"', text)
+    if not demo:
+        text = re.sub(r"demo = true.*", "demo = false", text)
+    study.write_text(text, encoding="utf-8")
+    return study
