@@ -14,14 +14,28 @@ def _config(*claims: Claim, **analysis) -> StudyConfig:
     return StudyConfig(claims=claims, analysis={"min_evaluable": 10, **analysis})
 
 
-MIGRAINE = Claim(id="freq", claim="fewer migraines", outcome="migraine_days", minimal_important_change=1.5)
+MIGRAINE = Claim(
+    id="freq", claim="fewer migraines", outcome="migraine_days", minimal_important_change=1.5
+)
 PAIN = Claim(id="pain", claim="less pain", outcome="peak_pain", minimal_important_change=1.0)
-SLEEP = Claim(id="sleep", claim="better sleep", outcome="sleep_quality", direction="increase", minimal_important_change=1.0)
+SLEEP = Claim(
+    id="sleep",
+    claim="better sleep",
+    outcome="sleep_quality",
+    direction="increase",
+    minimal_important_change=1.0,
+)
 FUNCTION = Claim(
     id="function", claim="better functioning", outcome="HIT-6", fallback_outcome="acute_medication_days",
     minimal_important_change=2.5, fallback_minimal_important_change=1.0,
 )  # fmt: skip
-SIDE = Claim(id="side", claim="mild, brief", outcome="adverse_events", test="adverse_events", minimal_important_change=0)
+SIDE = Claim(
+    id="side",
+    claim="mild, brief",
+    outcome="adverse_events",
+    test="adverse_events",
+    minimal_important_change=0,
+)
 
 
 def _result(outcome, change, low, high, p, n=40, window="weeks_9_12"):
@@ -57,16 +71,31 @@ def test_not_supported_when_the_interval_excludes_the_minimal_important_change()
 
 def test_increase_claims_mirror_the_rules():
     config = _config(SLEEP)
-    assert _verdict(config, [_result("sleep_quality", 1.6, 1.1, 2.1, 1e-5)])[0]["sleep"]["verdict"] == "supported"
-    assert _verdict(config, [_result("sleep_quality", 0.4, 0.2, 0.6, 1e-3)])[0]["sleep"]["verdict"] == "not_supported"
-    assert _verdict(config, [_result("sleep_quality", -0.4, -0.9, 0.1, 0.1)])[0]["sleep"]["verdict"] == "not_supported"
+    assert (
+        _verdict(config, [_result("sleep_quality", 1.6, 1.1, 2.1, 1e-5)])[0]["sleep"]["verdict"]
+        == "supported"
+    )
+    assert (
+        _verdict(config, [_result("sleep_quality", 0.4, 0.2, 0.6, 1e-3)])[0]["sleep"]["verdict"]
+        == "not_supported"
+    )
+    assert (
+        _verdict(config, [_result("sleep_quality", -0.4, -0.9, 0.1, 0.1)])[0]["sleep"]["verdict"]
+        == "not_supported"
+    )
 
 
 def test_insufficient_data_below_the_minimum_or_without_data():
     config = _config(MIGRAINE, PAIN)
     verdicts, _ = _verdict(config, [_result("migraine_days", -3.0, -4.0, -2.0, 1e-4, n=9)])
-    assert verdicts["freq"]["verdict"] == "insufficient_data" and "Only 9 clients" in verdicts["freq"]["reason"]
-    assert verdicts["pain"]["verdict"] == "insufficient_data" and "No peak headache pain" in verdicts["pain"]["reason"]
+    assert (
+        verdicts["freq"]["verdict"] == "insufficient_data"
+        and "Only 9 clients" in verdicts["freq"]["reason"]
+    )
+    assert (
+        verdicts["pain"]["verdict"] == "insufficient_data"
+        and "No peak headache pain" in verdicts["pain"]["reason"]
+    )
 
 
 def test_holm_adjustment_across_the_claims_primary_tests():
@@ -79,11 +108,15 @@ def test_holm_adjustment_across_the_claims_primary_tests():
     ]
     verdicts, p_adjusted = _verdict(config, results)
     # R: p.adjust(c(0.01, 0.02, 0.04), "holm") -> 0.03 0.04 0.04
-    assert [verdicts[c]["p_adjusted"] for c in ("freq", "pain", "sleep")] == pytest.approx([0.03, 0.04, 0.04])
+    assert [verdicts[c]["p_adjusted"] for c in ("freq", "pain", "sleep")] == pytest.approx(
+        [0.03, 0.04, 0.04]
+    )
     assert ("migraine_days", "weeks_1_4") not in p_adjusted
     # R: p.adjust(c(0.01, 0.02, 0.04), "BH") -> 0.03 0.03 0.04
     bh, _ = _verdict(_config(MIGRAINE, PAIN, SLEEP, multiplicity="bh"), results)
-    assert [bh[c]["p_adjusted"] for c in ("freq", "pain", "sleep")] == pytest.approx([0.03, 0.03, 0.04])
+    assert [bh[c]["p_adjusted"] for c in ("freq", "pain", "sleep")] == pytest.approx(
+        [0.03, 0.03, 0.04]
+    )
 
 
 def test_fallback_outcome_is_used_and_named_as_a_proxy():
@@ -91,7 +124,9 @@ def test_fallback_outcome_is_used_and_named_as_a_proxy():
     tests = resolve_tests(config, [_result("acute_medication_days", -2.0, -3.0, -1.0, 1e-4)])
     assert tests[0].outcome == "acute_medication_days" and tests[0].proxy
     assert tests[0].minimal_important_change == 1.0
-    verdict = _verdict(config, [_result("acute_medication_days", -2.0, -3.0, -1.0, 1e-4)])[0]["function"]
+    verdict = _verdict(config, [_result("acute_medication_days", -2.0, -3.0, -1.0, 1e-4)])[0][
+        "function"
+    ]
     assert verdict["verdict"] == "supported" and verdict["proxy"] is True
     assert "proxy" in verdict["reason"]
     direct = _verdict(config, [_result("HIT-6", -5.0, -7.0, -3.0, 1e-4)])[0]["function"]

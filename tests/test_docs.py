@@ -27,7 +27,9 @@ def _keys(model: type[BaseModel]) -> set[str]:
 def test_config_reference_names_every_key():
     text = (DOCS / "CONFIG.md").read_text(encoding="utf-8")
     internal = {"`base_dir`", "`claims`", "`sources`"}  # set by the loader / own sections
-    missing = sorted(k for k in _keys(StudyConfig) | _keys(Claim) if k not in internal and k not in text)
+    missing = sorted(
+        k for k in _keys(StudyConfig) | _keys(Claim) if k not in internal and k not in text
+    )
     assert missing == []
     assert "[[sources]]" in text and "claims.toml" in text
 

@@ -35,7 +35,9 @@ def sample(tmp_path_factory):
     flow = stages.outcomes_stage(config)["participant_flow"]
     truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
     quarantine = pd.read_parquet(processed / "quarantine.parquet")
-    display = {f.path.relative_to(SAMPLE).as_posix(): f.display for f in ingest.discover(config, key)}
+    display = {
+        f.path.relative_to(SAMPLE).as_posix(): f.display for f in ingest.discover(config, key)
+    }
     return summary, flow, truth, quarantine, display
 
 
@@ -47,7 +49,13 @@ def test_quarantine_holds_exactly_the_planted_problems(sample):
         for item in items
         if item["kind"] in KIND_TO_REASONS
     }
-    found = dict(zip(zip(quarantine["source_file"], quarantine["source_row"], strict=True), quarantine["reason"], strict=True))
+    found = dict(
+        zip(
+            zip(quarantine["source_file"], quarantine["source_row"], strict=True),
+            quarantine["reason"],
+            strict=True,
+        )
+    )
     assert set(found) == set(planted)
     for row, kind in planted.items():
         assert found[row] in KIND_TO_REASONS[kind], (row, kind, found[row])
@@ -56,19 +64,31 @@ def test_quarantine_holds_exactly_the_planted_problems(sample):
 def test_planted_duplicates_are_removed_and_counted(sample):
     summary, _, truth, _, display = sample
     planted = pd.Series(
-        [display[path] for path, items in truth["problems"].items() for item in items if item["kind"] == "duplicate"]
+        [
+            display[path]
+            for path, items in truth["problems"].items()
+            for item in items
+            if item["kind"] == "duplicate"
+        ]
     ).value_counts()
-    removed = {i["path"]: i["duplicates_removed"] for i in summary["inputs"] if i["duplicates_removed"]}
+    removed = {
+        i["path"]: i["duplicates_removed"] for i in summary["inputs"] if i["duplicates_removed"]
+    }
     assert removed == planted.to_dict()
 
 
 def test_row_accounting_balances_per_file_and_in_total(sample):
     summary, *_ = sample
     for item in summary["inputs"]:
-        assert item["rows_read"] == item["rows_accepted"] + item["rows_quarantined"] + item["duplicates_removed"]
+        assert (
+            item["rows_read"]
+            == item["rows_accepted"] + item["rows_quarantined"] + item["duplicates_removed"]
+        )
     dq = summary["data_quality"]
     assert dq["rows_read"] == sum(i["rows_read"] for i in summary["inputs"])
-    assert dq["rows_read"] == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+    assert (
+        dq["rows_read"] == dq["rows_accepted"] + dq["rows_quarantined"] + dq["duplicates_removed"]
+    )
     assert sum(dq["by_reason"].values()) == dq["rows_quarantined"]
 
 
@@ -80,4 +100,7 @@ def test_participant_flow_steps_subtract_their_exclusions(sample):
         assert step["n"] == previous["n"] - sum(step["excluded"].values()), step["step"]
     assert sum(flow["excluded"].values()) == steps[0]["n"] - steps[-1]["n"]
     assert flow["excluded"]["sessions only: no diary"] == truth["counts"]["sessions_only_clients"]
-    assert flow["excluded"]["attack log without diary coverage"] == truth["counts"]["attack_logs_without_coverage"]
+    assert (
+        flow["excluded"]["attack log without diary coverage"]
+        == truth["counts"]["attack_logs_without_coverage"]
+    )

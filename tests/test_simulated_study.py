@@ -26,7 +26,9 @@ def _primary_change(tmp_path, settings: SimulationSettings, n: int, seed: int) -
     stages.clean_stage(config, ingest.ingest(config, key))
     stages.outcomes_stage(config)
     frames, _ = stages.load_outcomes(config.processed_dir)
-    pairs = outcomes.paired_values(frames["patient_outcomes"], "migraine_days", config.windows.primary)
+    pairs = outcomes.paired_values(
+        frames["patient_outcomes"], "migraine_days", config.windows.primary
+    )
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     return paired_summary(pairs["before"], pairs["after"]), truth
 
