@@ -163,12 +163,34 @@ def report_stage(
     frames = report_frames(processed)
     if out is not None:
         folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
         files = write_report(results, frames, config, folder)
+        files.append(write_run_manifest(folder, run["id"], files))
     else:
         with store.run_folder(config.reports_dir, run["id"]) as folder:
             files = write_report(results, frames, config, folder)
+            files.append(write_run_manifest(folder, run["id"], files))
         folder = store.publish_run(config.reports_dir, run["id"])
     return {"report_dir": str(folder), "files": sorted(p.name for p in files)}
+
+
+RUN_MANIFEST = "manifest.json"
+
+
+def write_run_manifest(folder: Path, run_id: str, files: list[Path]) -> Path:
+    """``manifest.json`` of a run folder: every file written, with its size and sha256.
+
+    Lets anyone check that a report folder (copied, archived, mailed) is complete and
+    unaltered.
+    """
+    entries = {
+        Path(path).relative_to(folder).as_posix(): {
+            "bytes": Path(path).stat().st_size,
+            "sha256": store.file_sha256(Path(path)),
+        }
+        for path in sorted(files)
+    }
+    return store.write_json_atomic(folder / RUN_MANIFEST, {"run": run_id, "files": entries})
 
 
 def run_study(

@@ -208,3 +208,20 @@ def test_cli_report_rerenders_without_recomputing(tmp_path):
     assert {
         p: p.stat().st_mtime_ns for p in (tmp_path / "processed").rglob("*") if p.is_file()
     } == processed
+
+
+def test_run_folder_manifest_lists_every_file_with_its_hash(tmp_path):
+    from pipeline import store
+    from pipeline.config import load_config
+    from pipeline.privacy import resolve_key
+    from pipeline.stages import run_study
+
+    config = load_config(copy_sample(tmp_path))
+    outcome = run_study(config, resolve_key(config.study.salt_env, True, {}))
+    folder = Path(outcome["report_dir"])
+    manifest = store.read_json(folder / "manifest.json")
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(manifest["files"]) == on_disk
+    for name, entry in manifest["files"].items():
+        assert entry["sha256"] == store.file_sha256(folder / name)
+    assert manifest["run"] == store.read_json(folder / "results.json")["run"]["id"]
