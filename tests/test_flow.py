@@ -220,7 +220,9 @@ def test_run_folder_manifest_lists_every_file_with_its_hash(tmp_path):
     outcome = run_study(config, resolve_key(config.study.salt_env, True, {}))
     folder = Path(outcome["report_dir"])
     manifest = store.read_json(folder / "manifest.json")
-    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {"manifest.json"}
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {
+        "manifest.json"
+    }
     assert set(manifest["files"]) == on_disk
     for name, entry in manifest["files"].items():
         assert entry["sha256"] == store.file_sha256(folder / name)
