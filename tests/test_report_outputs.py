@@ -71,7 +71,7 @@ def workbook(study):
 def test_every_report_file_is_written(study):
     expected = {
         "results.json", "patient_outcomes.csv", "quarantine.csv", "report.html", "report.pdf",
-        "tables.xlsx", *(f"{name}.{ext}" for name in FIGURES for ext in ("png", "svg")),
+        "tables.xlsx", "manifest.json", *(f"{name}.{ext}" for name in FIGURES for ext in ("png", "svg")),
     }  # fmt: skip
     assert set(study.files) == expected
     for name in FIGURES:
