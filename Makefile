@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/outcome-study run --config $(SAMPLE_CONFIG)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipeline flows tests benchmarks

@@ -17,6 +17,7 @@ Prefect's default thread runner and on a Dask cluster.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
@@ -37,6 +38,10 @@ from pipeline.errors import StudyError
 from pipeline.privacy import resolve_key
 
 CONCURRENCY_LIMIT = "outcome-study-writes"
+LEASE_SECONDS = 60  # the server's minimum
+SLOT_WAIT_SECONDS = 120
+"""Longest wait for the concurrency slot before relying on the folder lock alone."""
+"""The concurrency slot is renewed while a run lives; a killed run frees it this soon."""
 STABLE_AFTER_SECONDS = 2.0
 
 
@@ -248,10 +253,29 @@ def outcome_study(
     logger.info("%d input files under %s", len(files), config.raw_dir)
 
     _ensure_concurrency_limit()
-    with (
-        concurrency(CONCURRENCY_LIMIT, occupy=1, strict=True),
-        store.folder_lock(config.processed_dir, wait_message=logger.info),
-    ):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(
+                concurrency(
+                    CONCURRENCY_LIMIT,
+                    occupy=1,
+                    strict=True,
+                    lease_duration=LEASE_SECONDS,
+                    timeout_seconds=SLOT_WAIT_SECONDS,
+                )  # fmt: skip
+            )
+        except TimeoutError:
+            logger.warning(
+                "the Prefect concurrency slot %r is still held after %d s (a killed run's "
+                "lease?); continuing: the folder lock still keeps runs apart",
+                CONCURRENCY_LIMIT, SLOT_WAIT_SECONDS,
+            )  # fmt: skip
+        held.enter_context(store.folder_lock(config.processed_dir, wait_message=logger.info))
+        swept = store.sweep_leftovers(config.processed_dir) + store.sweep_leftovers(
+            config.reports_dir, min_age_seconds=store.STALE_REPORT_SECONDS
+        )
+        if swept:
+            logger.info("removed %d temporary files left by an interrupted run", swept)
         manifest = store.read_manifest(config.processed_dir)["files"]
         entries, jobs = ingest.plan_ingest(config, key, files, manifest)
         logger.info(

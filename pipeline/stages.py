@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import cohort, ingest, outcomes, store
 from pipeline.config import StudyConfig
+from pipeline.errors import InputError
 
 OUTCOME_TABLES = ("patient_outcomes", "responders", "trajectory", "sessions_summary")
 OUTCOMES_SUMMARY = "outcomes_summary.json"
@@ -51,6 +53,35 @@ def clean_stage(config: StudyConfig, entries: list[dict[str, Any]]) -> dict[str,
     return result.summary
 
 
+NOT_ANALYSED = ("source_file", "source_row", "row_key", "source")
+"""Provenance columns of the canonical tables: the outcomes stage does not read them."""
+
+
+def _read_canonical(
+    processed: Path, name: str, columns: list[str] | None = None, client_codes: bool = False
+) -> pd.DataFrame:
+    """A canonical table without its provenance columns (or only ``columns``).
+
+    ``client_codes`` reads ``patient_id`` as a categorical column (Parquet's dictionary):
+    millions of diary rows then hold a code each instead of a string, and every client
+    lookup in :mod:`pipeline.cohort` costs one hash per client, not per row.
+
+    Raises
+    ------
+    InputError
+        The table is missing: the ingest stage has not run on this folder.
+    """
+    path = Path(processed) / f"{name}.parquet"
+    if not path.is_file():
+        raise InputError(str(path), "missing: run the ingest stage first (outcome-study run)")
+    if columns is None:
+        columns = [c for c in pq.read_schema(path).names if c not in NOT_ANALYSED]
+    return pd.read_parquet(
+        path, engine="pyarrow", columns=columns,
+        read_dictionary=["patient_id"] if client_codes else None,
+    )  # fmt: skip
+
+
 def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
     """Endpoints per client x window, responders, trajectories, participant flow.
 
@@ -64,15 +95,19 @@ def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
         (counts per claim limit), ``clients`` (rows in patient_outcomes / n windows).
     """
     processed = config.processed_dir
-    tables = ingest.load_tables(
-        processed, ("sessions", "diary_days", "attacks", "coverage", "questionnaires")
-    )
+    tables = {
+        "sessions": _read_canonical(processed, "sessions"),
+        "diary_days": _read_canonical(processed, "diary_days", client_codes=True),
+        "attacks": _read_canonical(processed, "attacks", ["patient_id"], client_codes=True),
+        "coverage": _read_canonical(processed, "coverage", ["patient_id"], client_codes=True),
+        "questionnaires": _read_canonical(processed, "questionnaires"),
+    }
     sessions, diary_days = tables["sessions"], tables["diary_days"]
     per_window = outcomes.patient_outcomes(diary_days, sessions, config, tables["questionnaires"])
     responders = outcomes.responders(per_window, config)
     trajectory = outcomes.weekly_trajectory(diary_days, sessions, config)
     flow = cohort.participant_flow(
-        sessions, diary_days, config, tables["attacks"], tables["coverage"]
+        sessions, diary_days, config, tables["attacks"], tables["coverage"], per_window
     )
     limits = sorted(
         {c.max_reaction_hours for c in config.claims if c.test == "adverse_events"} or {24.0}
@@ -202,6 +237,8 @@ def run_study(
     """
     say = progress or (lambda message: None)
     with store.folder_lock(config.processed_dir, wait_message=say):
+        store.sweep_leftovers(config.processed_dir)
+        store.sweep_leftovers(config.reports_dir, min_age_seconds=store.STALE_REPORT_SECONDS)
         entries = ingest.ingest(config, key, progress)
         summary = clean_stage(config, entries)
         say("clean: done")

@@ -166,6 +166,40 @@ def folder_lock(folder: Path, wait_message: Callable[[str], None] | None = None)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def sweep_leftovers(folder: Path, min_age_seconds: float = 0) -> int:
+    """Remove hidden temporary files a killed run left in ``folder``.
+
+    Atomic writes go through hidden ``.<name>.<random>.tmp`` files and report folders
+    through ``.<run id>.partial``: a run killed mid-write leaves them behind (never a
+    half-written visible file). Call it holding the folder's lock; where another
+    process might still be writing (a shared reports folder), pass ``min_age_seconds``
+    so only old leftovers go. Returns how many were removed.
+    """
+    import shutil
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    cutoff = time.time() - min_age_seconds
+    removed = 0
+    for leftover in [*folder.rglob(".*.tmp"), *folder.glob(".*.partial")]:
+        try:
+            if leftover.stat().st_mtime > cutoff:
+                continue
+        except FileNotFoundError:
+            continue
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+STALE_REPORT_SECONDS = 3600
+"""A partial report folder this old belongs to no running run (used by sweeps)."""
+
+
 # ----------------------------------------------------------------------------- hashing
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     """sha256 (hex) of a file's bytes."""

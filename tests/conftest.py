@@ -68,3 +68,13 @@ def report_study(tmp_path_factory) -> ReportStudy:
     outcome = run_study(config, key)
     folder = Path(outcome["report_dir"]).resolve()
     return ReportStudy(config, folder, store.read_json(folder / "results.json"), outcome["files"])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep every test that uses Prefect on one xdist worker (``--dist loadgroup``).
+
+    So a parallel run still starts exactly one ``prefect_test_harness``.
+    """
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("prefect"))

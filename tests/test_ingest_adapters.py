@@ -361,3 +361,14 @@ def test_identical_attacks_of_two_clients_are_not_duplicates(tmp_path):
     _, result = run_ingest(study)
     assert result.summary["data_quality"]["duplicates_removed"] == 0
     assert result.tables["attacks"]["patient_id"].nunique() == 2
+
+
+def test_implausibly_long_coverage_is_quarantined(tmp_path):
+    coverage = (
+        "patient_id,diary_start,diary_end\nA,2025-01-01,2025-04-01\nB,0001-01-01,9999-12-31\n"
+    )
+    study = write_study(tmp_path, {"coverage/c.csv": coverage})
+    _, result = run_ingest(study)
+    q = result.tables["quarantine"]
+    assert list(zip(q["source_row"], q["reason"], strict=True)) == [(2, "out_of_range")]
+    assert "coverage longer than" in q["message"].iloc[0]

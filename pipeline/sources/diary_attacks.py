@@ -17,6 +17,7 @@ from pipeline import fields
 from pipeline.schema import Attacks
 from pipeline.sources.base import AdapterSpec, RowBatch
 
+MAX_DURATION_HOURS = 24 * 31  # the Attacks schema's upper bound for duration_hours
 MEDICATION_COLUMNS = (
     "helpful_medication",
     "somewhat_helpful_medication",
@@ -41,6 +42,9 @@ def normalise(batch: RowBatch) -> pd.DataFrame:
         batch.quoted("lasted", "is not a duration like '06h 00m', '45m' or 'Ongoing'"),
     )
     hours = duration.hours
+    # An absurd duration ("99999999999999999999h") is quarantined by the schema's range
+    # check on duration_hours (at most 31 days); it must not overflow the end time first.
+    end = start + pd.to_timedelta(hours.where(hours <= MAX_DURATION_HOURS), unit="h")
     symptoms = batch.text("symptoms")
     vocabulary = batch.config.vocabulary.symptoms
     has_aura_entry = (
@@ -56,7 +60,7 @@ def normalise(batch: RowBatch) -> pd.DataFrame:
         {
             "patient_id": batch.patient_id(),  # from the file name unless a column holds it
             "start": start,
-            "end": start + pd.to_timedelta(hours, unit="h"),
+            "end": end,
             "duration_hours": hours,
             "ongoing": duration.ongoing,
             "peak_pain": batch.pain("pain_level"),

@@ -103,17 +103,20 @@ def _decode(data: bytes, display: str, encoding: str | None) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _line_starts(text: str, count: int) -> list[int]:
-    """Offsets at which the first ``count`` physical lines of ``text`` start."""
-    starts, position = [0], 0
-    for _ in range(count - 1):
-        position = text.find("\n", position)
-        if position < 0:
+    """Offsets at which the first ``count`` physical lines of ``text`` start.
+
+    A line ends with LF, CRLF or a lone CR (old Mac exports), as for the CSV parser;
+    with LF only, a CR-only file would be one line and its header never found.
+    """
+    starts = [0]
+    for end in _LINE_END.finditer(text):
+        if len(starts) == count or end.end() >= len(text):
             break
-        position += 1
-        if position >= len(text):
-            break
-        starts.append(position)
+        starts.append(end.end())
     return starts
 
 
@@ -267,6 +270,26 @@ def _read_xlsx(
         book.close()
 
 
+def _shown_column_name(key: str, renames: dict[str, str]) -> str:
+    """A header cell as an error message may quote it.
+
+    A header cell can hold any text (100 KB, a client's name on a misplaced line), so it
+    is shown like any raw value: redacted by :func:`pipeline.privacy.safe_preview` unless
+    made of words of the adapters' column names or the study's renames.
+    """
+    from pipeline.privacy import safe_preview
+    from pipeline.sources import ADAPTERS  # local: the adapters sit above this module
+
+    words = (
+        {c for spec in ADAPTERS.values() for c in spec.known} | set(renames) | set(renames.values())
+    )
+    if key in words:
+        return key
+    allowed = [w.replace("_", " ") for w in words]
+    shown = str(safe_preview(pd.Series([key.replace("_", " ")]), allowed).iloc[0])
+    return shown if shown.startswith("[redacted") else key
+
+
 def _label_unnamed(keys: Sequence[str]) -> dict[int, str]:
     """Column position -> name; an empty header cell gets ``__unnamed_<position>``.
 
@@ -360,11 +383,15 @@ def read_export(
     keys = [column_key(h) for h in header]
     rename = {column_key(k): v for k, v in (renames or {}).items()}
     keys = [rename.get(k, k) for k in keys]
-    seen: set[str] = set()
-    for key in keys:
+    seen: dict[str, int] = {}
+    for position, key in enumerate(keys):
         if key and key in seen:
-            raise InputError(display, "the header names this column twice", column=key)
-        seen.add(key)
+            raise InputError(
+                display,
+                f"header cells {seen[key] + 1} and {position + 1} name the same column",
+                column=_shown_column_name(key, renames or {}),
+            )
+        seen[key] = position
     named = _label_unnamed(keys)
     source_row = (
         frame.pop("__row__").to_numpy(dtype=np.int64)
