@@ -8,6 +8,8 @@ always follow-up - baseline; negative means fewer migraine days, less pain, less
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -67,8 +69,34 @@ def followup_windows(config: StudyConfig) -> list[str]:
     return [w for w in window_table(config.windows)["window"] if w != "baseline"]
 
 
-def outcome_battery(patient_outcomes: pd.DataFrame, config: StudyConfig) -> list[dict[str, Any]]:
+Pairs = dict[tuple[str, str], pd.DataFrame]
+"""``(outcome, window)`` -> :func:`pipeline.outcomes.paired_values` (see :func:`all_pairs`)."""
+
+
+def all_pairs(patient_outcomes: pd.DataFrame, config: StudyConfig) -> Pairs:
+    """Before/after pairs of every outcome x follow-up window, built in one pass.
+
+    See :func:`pipeline.outcomes.paired_table`; windows missing from the frame get an
+    empty table.
+    """
+    present = set(patient_outcomes["window"])
+    windows = [w for w in followup_windows(config) if w in present]
+    pairs = outcomes.paired_table(patient_outcomes, windows=windows)
+    empty = pd.DataFrame(
+        {"patient_id": pd.Series(dtype="str"), "before": np.empty(0), "after": np.empty(0)}
+    )
+    for outcome in outcomes.available_outcomes(patient_outcomes):
+        for window in followup_windows(config):
+            pairs.setdefault((outcome, window), empty)
+    return pairs
+
+
+def outcome_battery(
+    patient_outcomes: pd.DataFrame, config: StudyConfig, pairs: Pairs | None = None
+) -> list[dict[str, Any]]:
     """The paired battery for every outcome x follow-up window with any data.
+
+    ``pairs`` (from :func:`all_pairs`) saves rebuilding them when the caller has them.
 
     Returns
     -------
@@ -76,13 +104,14 @@ def outcome_battery(patient_outcomes: pd.DataFrame, config: StudyConfig) -> list
         ``outcome``, ``window`` and the keys of :data:`BATTERY_KEYS` (contract names),
         plus ``p_adjusted`` (None here; set for the claims' primary tests).
     """
+    pairs = all_pairs(patient_outcomes, config) if pairs is None else pairs
     entries = []
     for outcome in outcomes.available_outcomes(patient_outcomes):
         for window in followup_windows(config):
-            pairs = outcomes.paired_values(patient_outcomes, outcome, window)
-            if pairs.empty:
+            pair = pairs[(outcome, window)]
+            if pair.empty:
                 continue
-            summary = paired_summary(pairs["before"], pairs["after"], config.analysis.confidence)
+            summary = paired_summary(pair["before"], pair["after"], config.analysis.confidence)
             entry = {"outcome": outcome, "window": window}
             entry.update({new: summary[old] for old, new in BATTERY_KEYS.items()})
             entry["p_adjusted"] = None
@@ -90,18 +119,48 @@ def outcome_battery(patient_outcomes: pd.DataFrame, config: StudyConfig) -> list
     return entries
 
 
-def _bootstrap(
-    patient_outcomes: pd.DataFrame, tests: list[claims_module.ClaimTest], config: StudyConfig
+def _bootstrap_pair(before: np.ndarray, after: np.ndarray, config: StudyConfig) -> dict[str, Any]:
+    return bootstrap_change(
+        before, after, config.analysis.confidence,
+        n_resamples=config.analysis.bootstrap_resamples, seed=config.analysis.seed,
+    )  # fmt: skip
+
+
+def _arrays(pair: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline and follow-up values as plain arrays (what a worker thread gets)."""
+    return pair["before"].to_numpy(dtype=np.float64), pair["after"].to_numpy(dtype=np.float64)
+
+
+def _start_bootstraps(pool: Executor, pairs: Pairs, config: StudyConfig) -> dict[tuple, Future]:
+    """Start the bootstrap of each claim's primary test before the battery has run.
+
+    A claim is judged on the outcome x window :func:`pipeline.claims.resolve_tests` picks
+    from the results with data, and a battery result has data exactly when its pairs are
+    not empty, so the picks are known from the pairs alone.
+    """
+    with_data = [{"outcome": o, "window": w, "n": len(p)} for (o, w), p in pairs.items() if len(p)]
+    keys = {(t.outcome, t.window) for t in claims_module.resolve_tests(config, with_data)}
+    return {
+        key: pool.submit(_bootstrap_pair, *_arrays(pairs[key]), config)
+        for key in keys
+        if key in pairs
+    }
+
+
+def _attach_bootstraps(
+    tests: list[claims_module.ClaimTest],
+    started: dict[tuple, Future],
+    pairs: Pairs,
+    config: StudyConfig,
 ) -> None:
     """BCa intervals of the mean and median change for each claim's primary test (in place)."""
     for test in tests:
         if test.result is None or not test.result.get("n"):
             continue
-        pairs = outcomes.paired_values(patient_outcomes, test.outcome, test.window)
-        test.result["bootstrap"] = bootstrap_change(
-            pairs["before"], pairs["after"], config.analysis.confidence,
-            n_resamples=config.analysis.bootstrap_resamples, seed=config.analysis.seed,
-        )  # fmt: skip
+        key = (test.outcome, test.window)
+        future = started.get(key)
+        result = future.result() if future else _bootstrap_pair(*_arrays(pairs[key]), config)
+        test.result["bootstrap"] = result
 
 
 def responder_rates(summary: list[dict[str, Any]], config: StudyConfig) -> list[dict[str, Any]]:
@@ -128,15 +187,23 @@ def responder_rates(summary: list[dict[str, Any]], config: StudyConfig) -> list[
     return pd.concat(rows, ignore_index=True).to_dict("records")
 
 
-def _migraine_pairs(patient_outcomes: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
-    return outcomes.paired_values(patient_outcomes, "migraine_days", config.windows.primary)
+def _migraine_pairs(
+    patient_outcomes: pd.DataFrame, config: StudyConfig, pairs: Pairs | None
+) -> pd.DataFrame:
+    key = ("migraine_days", config.windows.primary)
+    if pairs is not None and key in pairs:
+        return pairs[key]
+    return outcomes.paired_values(patient_outcomes, *key)
 
 
 def benchmarks(
-    patient_outcomes: pd.DataFrame, responders: pd.DataFrame, config: StudyConfig
+    patient_outcomes: pd.DataFrame,
+    responders: pd.DataFrame,
+    config: StudyConfig,
+    pairs: Pairs | None = None,
 ) -> dict[str, Any]:
     """Placebo benchmark and regression to the mean for the primary migraine-day change."""
-    pairs = _migraine_pairs(patient_outcomes, config)
+    pairs = _migraine_pairs(patient_outcomes, config, pairs)
     primary = responders[responders["window"] == config.windows.primary]
     responder_50 = pairs[["patient_id"]].merge(primary, on="patient_id", how="left")
     placebo = placebo_benchmark(
@@ -198,7 +265,9 @@ def longitudinal(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[st
     }
 
 
-def comparison(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[str, Any] | None:
+def comparison(
+    patient_outcomes: pd.DataFrame, config: StudyConfig, pairs: Pairs | None = None
+) -> dict[str, Any] | None:
     """ANCOVA of primary-window migraine days on group, adjusted for baseline (when groups exist)."""
     reference = config.study.comparison_reference
     groups = (
@@ -206,7 +275,7 @@ def comparison(patient_outcomes: pd.DataFrame, config: StudyConfig) -> dict[str,
     )
     if not reference or groups.nunique() < 2:
         return None
-    pairs = _migraine_pairs(patient_outcomes, config).merge(
+    pairs = _migraine_pairs(patient_outcomes, config, pairs).merge(
         groups.rename("group"), left_on="patient_id", right_index=True
     )
     table = ancova(
@@ -260,6 +329,13 @@ def methods(config: StudyConfig) -> dict[str, Any]:
     }
 
 
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def analyse(
     patient_outcomes: pd.DataFrame,
     responders: pd.DataFrame,
@@ -290,7 +366,30 @@ def analyse(
         ``placebo``, ``regression_to_mean``, ``power``, ``longitudinal``, ``comparison``,
         ``adverse_events``, ``trajectory``, ``methods``.
     """
-    results = outcome_battery(patient_outcomes, config)
+    pairs = all_pairs(patient_outcomes, config)
+    # The bootstraps (most of the work) run in threads, one per core, while the rest is
+    # computed here; numpy releases the GIL in their heavy calls. Each is seeded with
+    # ``[analysis] seed``, so the numbers do not depend on the threads.
+    with ThreadPoolExecutor(max_workers=_cores()) as pool:
+        started = _start_bootstraps(pool, pairs, config)
+        analysis = _analyse(
+            patient_outcomes, responders, trajectory, outcomes_summary, config, pairs
+        )
+        tests = claims_module.resolve_tests(config, analysis["outcomes"])
+        _attach_bootstraps(tests, started, pairs, config)
+    return analysis
+
+
+def _analyse(
+    patient_outcomes: pd.DataFrame,
+    responders: pd.DataFrame,
+    trajectory: pd.DataFrame,
+    outcomes_summary: dict[str, Any],
+    config: StudyConfig,
+    pairs: Pairs,
+) -> dict[str, Any]:
+    """Everything of :func:`analyse` but the bootstraps."""
+    results = outcome_battery(patient_outcomes, config, pairs)
     adverse_claim = next((c for c in config.claims if c.test == "adverse_events"), None)
     limit = adverse_claim.max_reaction_hours if adverse_claim else 24.0
     adverse = next(
@@ -300,16 +399,15 @@ def analyse(
     claim_results, p_adjusted = claims_module.evaluate_claims(config, results, adverse)
     for entry in results:
         entry["p_adjusted"] = p_adjusted.get((entry["outcome"], entry["window"]))
-    _bootstrap(patient_outcomes, claims_module.resolve_tests(config, results), config)
     return {
         "participant_flow": outcomes_summary["participant_flow"],
         "outcomes": results,
         "claims": claim_results,
         "responders": responder_rates(outcomes_summary["responders"], config),
-        **benchmarks(patient_outcomes, responders, config),
+        **benchmarks(patient_outcomes, responders, config, pairs),
         "power": power_by_claim(claim_results, results, config),
         "longitudinal": longitudinal(patient_outcomes, config),
-        "comparison": comparison(patient_outcomes, config),
+        "comparison": comparison(patient_outcomes, config, pairs),
         "adverse_events": adverse,
         "trajectory": trajectory_with_ci(trajectory, config),
         "methods": methods(config),

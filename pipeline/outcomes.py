@@ -185,6 +185,11 @@ def _sessions_before(therapy: pd.DataFrame, index: pd.DataFrame, config: StudyCo
     return counts.reshape(-1).astype(np.int64)
 
 
+def _run_starts(codes: np.ndarray) -> np.ndarray:
+    """True at the first element of each run of equal integer codes (sorted codes: groups)."""
+    return np.diff(codes, prepend=codes[:1] - 1) != 0
+
+
 def client_groups(sessions: pd.DataFrame) -> pd.Series:
     """Comparison-group label of each client (``sessions.group``).
 
@@ -202,10 +207,15 @@ def client_groups(sessions: pd.DataFrame) -> pd.Series:
     Series of str
         Indexed by ``patient_id``; NaN for clients without a label.
     """
-    ordered = sessions.assign(_other=~(sessions["is_therapy"] & sessions["attended"])).sort_values(
-        ["patient_id", "_other", "date"], kind="stable"
-    )
-    return ordered.groupby("patient_id", sort=True)["group"].first()
+    codes, clients = pd.factorize(sessions["patient_id"], sort=True)
+    other = ~(sessions["is_therapy"] & sessions["attended"]).to_numpy(dtype=bool)
+    labelled = np.flatnonzero(sessions["group"].notna().to_numpy() & (codes >= 0))
+    keys = (sessions["date"].to_numpy()[labelled], other[labelled], codes[labelled])
+    ordered = labelled[np.lexsort(keys)]  # by client, attended therapy first, then date
+    first = ordered[_run_starts(codes[ordered])]
+    labels = np.full(len(clients), None, dtype=object)
+    labels[codes[first]] = sessions["group"].to_numpy()[first]
+    return pd.Series(labels, index=pd.Index(clients, name="patient_id"), name="group", dtype="str")
 
 
 def _assign_questionnaires(
@@ -351,7 +361,9 @@ def patient_outcomes(
     therapy = _attended_therapy(sessions)
     columns["sessions_before"] = _sessions_before(therapy, index, config)
     columns["sessions_in_window"] = assign_windows(therapy, index, config.windows).count()
-    columns["group"] = frame["patient_id"].map(client_groups(sessions)).astype("str")
+    groups = client_groups(sessions).reindex(index["patient_id"]).to_numpy()
+    n_windows = len(window_table(config.windows))
+    columns["group"] = pd.Series(np.repeat(groups, n_windows), dtype="str")  # grid order
     frame = frame.assign(**columns)
     return _add_instruments(frame, questionnaires, index, config)
 
@@ -406,6 +418,15 @@ def patient_outcomes_for_output(patient_outcomes: pd.DataFrame) -> pd.DataFrame:
     return patient_outcomes[[*CONTRACT_COLUMNS, *rest]]
 
 
+def _outcome_column(patient_outcomes: pd.DataFrame, outcome: str) -> tuple[str, bool]:
+    """The column of ``outcome`` and whether it is a diary outcome (needs evaluable windows)."""
+    if outcome in OUTCOME_COLUMNS:
+        return OUTCOME_COLUMNS[outcome], True
+    if outcome in instrument_columns(patient_outcomes):
+        return outcome, False
+    raise ValueError(f"unknown outcome '{outcome}'; known: {available_outcomes(patient_outcomes)}")
+
+
 def paired_values(patient_outcomes: pd.DataFrame, outcome: str, window: str) -> pd.DataFrame:
     """Baseline and follow-up values of one outcome, one row per client, for paired tests.
 
@@ -434,29 +455,70 @@ def paired_values(patient_outcomes: pd.DataFrame, outcome: str, window: str) -> 
     ValueError
         Unknown outcome, or ``window`` is baseline / not in the frame.
     """
-    if outcome in OUTCOME_COLUMNS:
-        column, diary = OUTCOME_COLUMNS[outcome], True
-    elif outcome in instrument_columns(patient_outcomes):
-        column, diary = outcome, False
-    else:
-        raise ValueError(
-            f"unknown outcome '{outcome}'; known: {available_outcomes(patient_outcomes)}"
-        )
-    windows = set(patient_outcomes["window"]) - {"baseline"}
-    if window not in windows:
-        raise ValueError(f"'{window}' is not a follow-up window; known: {sorted(windows)}")
-    usable = patient_outcomes[column].notna()
-    if diary:
-        usable &= patient_outcomes["evaluable"]
-    rows = patient_outcomes.loc[usable, ["patient_id", "window", column]]
-    before = rows.loc[rows["window"] == "baseline", ["patient_id", column]]
-    after = rows.loc[rows["window"] == window, ["patient_id", column]]
-    paired = before.merge(after, on="patient_id", suffixes=("_before", "_after"))
-    return (
-        paired.rename(columns={f"{column}_before": "before", f"{column}_after": "after"})
-        .sort_values("patient_id", kind="stable")
-        .reset_index(drop=True)
-    )
+    return paired_table(patient_outcomes, [outcome], [window])[(outcome, window)]
+
+
+def paired_table(
+    patient_outcomes: pd.DataFrame,
+    outcome_names: list[str] | None = None,
+    windows: list[str] | None = None,
+) -> dict[tuple[str, str], pd.DataFrame]:
+    """:func:`paired_values` for many outcomes x follow-up windows at once.
+
+    The clients are coded once and each outcome is laid out as one client x window
+    array, so every pair table is a slice of it (no merge per outcome and window).
+
+    Parameters
+    ----------
+    patient_outcomes : DataFrame
+        Output of :func:`patient_outcomes` (one row per client x window).
+    outcome_names : list of str, optional
+        Outcome names as for :func:`paired_values`; default :func:`available_outcomes`.
+    windows : list of str, optional
+        Follow-up windows; default every window of the frame but ``baseline``, in order
+        of first appearance.
+
+    Returns
+    -------
+    dict
+        ``(outcome, window)`` -> the frame :func:`paired_values` returns for them
+        (``patient_id``, ``before``, ``after``, sorted by ``patient_id``; change = after -
+        before, negative = fewer migraine days).
+
+    Raises
+    ------
+    ValueError
+        Unknown outcome, or a window is baseline / not in the frame.
+    """
+    names = available_outcomes(patient_outcomes) if outcome_names is None else outcome_names
+    columns = {name: _outcome_column(patient_outcomes, name) for name in names}
+    followups = [w for w in pd.unique(patient_outcomes["window"]) if w != "baseline"]
+    wanted = followups if windows is None else list(windows)
+    for window in wanted:
+        if window not in followups:
+            raise ValueError(f"'{window}' is not a follow-up window; known: {sorted(followups)}")
+    client_codes, clients = pd.factorize(patient_outcomes["patient_id"], sort=True)
+    window_codes = pd.Index(["baseline", *wanted]).get_indexer(patient_outcomes["window"])
+    rows = (client_codes >= 0) & (window_codes >= 0)
+    n_windows = len(wanted) + 1
+    cells = client_codes[rows] * n_windows + window_codes[rows]
+    evaluable = _present(patient_outcomes["evaluable"])[rows]
+    pairs = {}
+    for name, (column, diary) in columns.items():
+        values = _floats(patient_outcomes[column])[rows]
+        if diary:
+            values = np.where(evaluable, values, np.nan)
+        grid = np.full(len(clients) * n_windows, np.nan)
+        grid[cells] = values
+        grid = grid.reshape(len(clients), n_windows)
+        before = grid[:, 0]
+        for position, window in enumerate(wanted, start=1):
+            after = grid[:, position]
+            both = np.flatnonzero(~np.isnan(before) & ~np.isnan(after))
+            pairs[(name, window)] = pd.DataFrame(
+                {"patient_id": clients.take(both), "before": before[both], "after": after[both]}
+            )
+    return pairs
 
 
 class Responders(NamedTuple):
@@ -658,42 +720,58 @@ def sessions_summary(sessions: pd.DataFrame) -> pd.DataFrame:
           ``ae_resolved_hours_median``, ``ae_resolved_hours_max``: hours until those
           reactions resolved, over reactions with a known time (NaN when none).
     """
-    attended = _attended_therapy(sessions).sort_values(["patient_id", "date"], kind="stable")
-    reaction = attended["adverse_event"].to_numpy(dtype=bool, na_value=False)
-    by_client = attended.assign(
-        interval=attended.groupby("patient_id")["date"].diff().dt.days,
-        reaction=reaction,
-        resolved=attended["ae_resolved_hours"].where(reaction),
-    ).groupby("patient_id", sort=True)
-    clients = pd.Index(sorted(sessions["patient_id"].unique()), name="patient_id")
-    booked = sessions.loc[sessions["is_therapy"]].groupby("patient_id").size()
-    other = sessions.loc[~sessions["is_therapy"]].groupby("patient_id").size()
-    counts = pd.DataFrame(
+    codes, clients = pd.factorize(sessions["patient_id"], sort=True)
+    n_clients = len(clients)
+    therapy = sessions["is_therapy"].to_numpy(dtype=bool) & (codes >= 0)
+    other = ~sessions["is_therapy"].to_numpy(dtype=bool) & (codes >= 0)
+    rows = np.flatnonzero(therapy & sessions["attended"].to_numpy(dtype=bool))
+    dates = sessions["date"].to_numpy()
+    rows = rows[np.lexsort((dates[rows], codes[rows]))]  # by client, then date (stable)
+    client, date = codes[rows], dates[rows]
+    starts = _run_starts(client)
+    ends = _run_starts(client[::-1])[::-1]
+    reaction = sessions["adverse_event"].to_numpy(dtype=bool, na_value=False)[rows]
+    gaps = np.floor_divide(np.diff(date, prepend=date[:1]), np.timedelta64(1, "D"))
+    by_client = pd.DataFrame(
         {
-            "sessions_booked": booked.reindex(clients, fill_value=0),
-            "sessions_attended": by_client.size().reindex(clients, fill_value=0),
-            "other_services": other.reindex(clients, fill_value=0),
-            "adverse_events": by_client["reaction"].sum().reindex(clients, fill_value=0),
+            "client": client,
+            "interval": np.where(starts, np.nan, gaps),
+            "duration": _floats(sessions["duration_min"])[rows],
+            "resolved": np.where(reaction, _floats(sessions["ae_resolved_hours"])[rows], np.nan),
         }
-    ).astype(np.int64)
-    first = by_client["date"].min().reindex(clients)
-    last = by_client["date"].max().reindex(clients)
+    ).groupby("client", sort=True)
+
+    def per_client(values: pd.Series) -> np.ndarray:
+        full = np.full(n_clients, np.nan)
+        full[values.index.to_numpy()] = values.to_numpy()
+        return full
+
+    def counts(which: np.ndarray) -> np.ndarray:
+        return np.bincount(which, minlength=n_clients).astype(np.int64)
+
+    first = np.full(n_clients, np.datetime64("NaT"), dtype=dates.dtype)
+    first[client[starts]] = date[starts]
+    last = np.full(n_clients, np.datetime64("NaT"), dtype=dates.dtype)
+    last[client[ends]] = date[ends]
+    first, last = pd.Series(first), pd.Series(last)
+    booked, attended = counts(codes[therapy]), counts(client)
     return pd.DataFrame(
         {
-            "sessions_booked": counts["sessions_booked"],
-            "sessions_attended": counts["sessions_attended"],
-            "sessions_not_attended": counts["sessions_booked"] - counts["sessions_attended"],
-            "other_services": counts["other_services"],
+            "patient_id": pd.Series(clients, dtype="str"),
+            "sessions_booked": booked,
+            "sessions_attended": attended,
+            "sessions_not_attended": booked - attended,
+            "other_services": counts(codes[other]),
             "first_session": first,
             "last_session": last,
             "last_session_day": (last - first).dt.days.astype("Int64"),
-            "median_interval_days": by_client["interval"].median().reindex(clients),
-            "mean_duration_min": by_client["duration_min"].mean().reindex(clients),
-            "adverse_events": counts["adverse_events"],
-            "ae_resolved_hours_median": by_client["resolved"].median().reindex(clients),
-            "ae_resolved_hours_max": by_client["resolved"].max().reindex(clients),
+            "median_interval_days": per_client(by_client["interval"].median()),
+            "mean_duration_min": per_client(by_client["duration"].mean()),
+            "adverse_events": counts(client[reaction]),
+            "ae_resolved_hours_median": per_client(by_client["resolved"].median()),
+            "ae_resolved_hours_max": per_client(by_client["resolved"].max()),
         }
-    ).reset_index()
+    )
 
 
 def adverse_event_summary(sessions: pd.DataFrame, max_hours: float) -> dict:

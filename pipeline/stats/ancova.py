@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from pipeline.stats._util import add_note, check_confidence, warnings_as_notes
 
@@ -98,8 +97,10 @@ def ancova(
     if np.linalg.matrix_rank(design) < n_params:
         add_note(notes, "baseline is collinear with the groups: ANCOVA not fitted")
         return _empty(notes)
+    from statsmodels.regression.linear_model import OLS  # lazy: statsmodels.api is slow to import
+
     with warnings_as_notes(notes, "ANCOVA"):
-        fit = sm.OLS(y, design).fit()
+        fit = OLS(y, design).fit()
         limits = fit.conf_int(alpha=1 - confidence)
     counts = pd.Series(labels).value_counts()
     result = pd.DataFrame(

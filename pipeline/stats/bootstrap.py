@@ -5,8 +5,12 @@ normality assumption, and the median is the typical client's change.
 
 Method (Efron and Tibshirani 1993, ch. 14): B resamples of the n values are drawn with
 replacement as one index matrix (``Generator.integers(0, n, size=(B, n))``, in chunks of
-rows when B x n is large, never one resample at a time). With theta the estimate and
-theta*_b the resample estimates:
+rows when B x n is large, never one resample at a time). Their means and medians are the
+numbers ``block.mean(axis=1)`` and ``np.median(block, axis=1)`` give, computed on
+cache-sized pieces of each chunk; the medians come from counts below and a histogram
+inside a narrow band of values around the sample median (see ``_BandMedian``), not from
+partitioning every resample. With theta the estimate and theta*_b the resample
+estimates:
 
 * bias correction ``z0 = Phi^-1((#{theta*_b < theta} + #{theta*_b <= theta}) / (2B))``
   (ties with theta count half, which matters for the median of integer counts);
@@ -40,6 +44,15 @@ from pipeline.stats._util import (
 CHUNK_ELEMENTS = 4_000_000
 """Largest resample block drawn at once (resamples x n); bounds memory (~64 MB)."""
 
+CACHE_ELEMENTS = 1 << 17
+"""Resampled values estimated at once (~1 MB): the block stays in the CPU cache between the
+passes over it (mean, median). Only the work is split; the draws are those of the block."""
+
+BAND_SD = 5.0
+"""Half-width, in standard deviations of a resample median's rank, of the value band the
+median bootstrap histograms; a row whose median falls outside it (a chance of about
+1e-6) is partitioned instead, so the width changes the speed, never the result."""
+
 _STATISTICS: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "median": np.median}
 
 
@@ -59,6 +72,57 @@ def _jackknife(sorted_values: np.ndarray, statistic: str) -> np.ndarray:
     return (kept(left) + kept(right)) / 2
 
 
+class _BandMedian:
+    """Row medians of resample blocks of one vector, equal to ``np.median(block, axis=1)``.
+
+    A resample median lies, with overwhelming probability, among the sorted values within
+    ``BAND_SD`` standard deviations (``sqrt(n) / 2`` ranks) of the sample median. Each row
+    is therefore reduced to two counts (values below the band, values inside it) and a
+    histogram of its few values inside the band, from which its middle order statistics
+    are read; a row whose middle falls outside the band (or any row, for tiny n) is
+    partitioned as before. The medians are the same numbers ``np.median`` gives.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        ordered = np.sort(values)
+        n = ordered.size
+        self.middle = np.array([(n - 1) // 2, n // 2])
+        half_width = int(np.ceil(BAND_SD * np.sqrt(n) / 2)) + 1
+        self.low = ordered[max(self.middle[0] - half_width, 0)]
+        self.high = ordered[min(self.middle[1] + half_width, n - 1)]
+        self.levels = np.unique(ordered[(ordered >= self.low) & (ordered <= self.high)])
+        # histogram bin of each value (meaningful for the values inside the band)
+        self.level_of = np.searchsorted(self.levels, values)
+
+    def __call__(self, block: np.ndarray, indices: np.ndarray) -> np.ndarray:
+        """Medians of the rows of ``block = values[indices]``."""
+        rows = block.shape[0]
+        below = np.count_nonzero(block < self.low, axis=1)
+        inside = (block >= self.low) & (block <= self.high)
+        n_inside = np.count_nonzero(inside, axis=1)
+        # 0-based ranks of the two middle values among each row's values inside the band
+        wanted = self.middle[None, :] - below[:, None]
+        fits = (wanted[:, 0] >= 0) & (wanted[:, 1] < n_inside)
+        medians = np.empty(rows)
+        if fits.any():
+            m = self.levels.size
+            bins = np.repeat(np.arange(rows) * m, n_inside) + self.level_of[indices[inside]]
+            counts = np.bincount(bins, minlength=rows * m).reshape(rows, m)
+            cumulative = np.cumsum(counts[fits], axis=1)
+            picked = [
+                self.levels[np.count_nonzero(cumulative <= wanted[fits, j, None], axis=1)]
+                for j in (0, 1)
+            ]
+            medians[fits] = (picked[0] + picked[1]) / 2
+        if not fits.all():
+            medians[~fits] = np.median(block[~fits], axis=1)
+        return medians
+
+
+def _row_means(block: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    return block.mean(axis=1)
+
+
 def _resample_estimates(
     values: np.ndarray,
     statistics: Sequence[str],
@@ -69,11 +133,17 @@ def _resample_estimates(
     """Bootstrap distributions of several statistics from one shared set of resamples."""
     n = values.size
     rows = max(1, chunk_elements // n)
+    make = {"mean": lambda: _row_means, "median": lambda: _BandMedian(values)}
+    estimators = {name: make[name]() for name in statistics}
+    cached = max(1, CACHE_ELEMENTS // n)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in statistics}
     for start in range(0, n_resamples, rows):  # blocks of resamples, not one at a time
-        block = values[rng.integers(0, n, size=(min(rows, n_resamples - start), n))]
-        for name in statistics:
-            parts[name].append(_STATISTICS[name](block, axis=1))
+        drawn = rng.integers(0, n, size=(min(rows, n_resamples - start), n))
+        for first in range(0, drawn.shape[0], cached):  # estimated in cache-sized pieces
+            indices = drawn[first : first + cached]
+            block = values[indices]
+            for name, estimate in estimators.items():
+                parts[name].append(estimate(block, indices))
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
 
 

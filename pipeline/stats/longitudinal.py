@@ -42,7 +42,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from pipeline.stats._util import add_note, check_confidence, warnings_as_notes
@@ -113,7 +112,7 @@ def _prepare(
         return None
     codes = pd.Categorical(labels, categories=[reference, *others]).codes.astype(np.int64)
     in_model = codes >= 0  # windows not in `windows` are left out
-    patient_codes, uniques = pd.factorize(frame[patient].to_numpy()[in_model])
+    patient_codes, uniques = pd.factorize(frame[patient][in_model])
     if uniques.size < 2:
         add_note(notes, "fewer than 2 clients: longitudinal models not fitted")
         return None
@@ -195,12 +194,16 @@ def gee_rate_ratios(
     if modelled.size:
         keep = np.isin(long.window_codes, np.r_[0, modelled + 1])
         design = long.design(keep)[:, np.r_[0, modelled + 1]]
+        # imported here: statsmodels.api costs a few tenths of a second to import
+        from statsmodels.genmod.families import Poisson
+        from statsmodels.genmod.generalized_linear_model import GLM
+
         try:
             with warnings_as_notes(notes, "GEE"):
-                fit = sm.GLM(
+                fit = GLM(
                     long.counts[keep],
                     design,
-                    family=sm.families.Poisson(),
+                    family=Poisson(),
                     offset=np.log(long.days[keep]),
                 ).fit(
                     cov_type="cluster",
@@ -274,9 +277,11 @@ def mixed_rate_differences(
         return _frame({}, MIXED_COLUMNS, notes)
     method = ""
     if long.n_patients <= mixedlm_max_patients:
+        from statsmodels.regression.mixed_linear_model import MixedLM
+
         try:
             with warnings_as_notes(notes, "mixed model"):
-                fit = sm.MixedLM(rate, design, groups=long.patients).fit(reml=True)
+                fit = MixedLM(rate, design, groups=long.patients).fit(reml=True)
                 params = np.asarray(fit.fe_params)
                 se = np.asarray(fit.bse_fe)
                 tau2, sigma2 = float(np.asarray(fit.cov_re).ravel()[0]), float(fit.scale)

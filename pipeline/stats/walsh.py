@@ -4,9 +4,11 @@ The Hodges-Lehmann estimate of a one-sample (paired) location shift is the media
 the n(n + 1)/2 Walsh averages. For small n they are listed and sorted. For large n
 (100,000 clients make 5e9 averages) the wanted order statistic is selected without
 listing them all: the sums ``x_i + x_j`` of a sorted vector form a matrix whose rows are
-sorted, so the number of sums below a pivot is found by a vectorised binary search in
-every row at once; random pivots shrink each row's window of candidates until few enough
-remain to list. Floating-point addition is monotone, so the counts are exact.
+sorted, so the number of sums below a pivot is found in every row at once (a
+``searchsorted``, checked on the computed sums, bisection where rounding leaves doubt);
+random pivots shrink each row's window of candidates until few enough remain to list.
+Floating-point addition is monotone, so the counts are exact. For an even number of
+averages, the upper middle one is the lower one again or the next larger sum.
 """
 
 from __future__ import annotations
@@ -61,8 +63,25 @@ def walsh_median(x: np.ndarray, list_limit: int = LIST_LIMIT) -> float:
         averages = walsh_averages(x)
         picked = [averages[k] for k in wanted]
     else:
-        picked = [_pair_sum_order_statistic(x, k, list_limit) / 2 for k in wanted]
+        low = _pair_sum_order_statistic(x, wanted[0], list_limit)
+        picked = [low / 2]
+        if len(wanted) == 2:  # the next order statistic: low again, or the next larger sum
+            picked.append(_next_pair_sum(x, low, wanted[1]) / 2)
     return float(np.mean(picked))
+
+
+def _next_pair_sum(x: np.ndarray, value: float, k: int) -> float:
+    """The k-th smallest (0-based) pair sum of sorted ``x``, given that the (k-1)-th is ``value``.
+
+    It is ``value`` itself when more than k sums are at most ``value``; otherwise the
+    smallest sum above ``value``: in each row, the first column past ``value``.
+    """
+    rows = np.arange(x.size)
+    first_above = _count_below(x, rows, rows, np.full(x.size, x.size), value, strict=False)
+    if int((first_above - rows).sum()) > k:
+        return float(value)
+    has = first_above < x.size
+    return float((x[rows[has]] + x[first_above[has]]).min())
 
 
 def _count_below(
@@ -70,10 +89,41 @@ def _count_below(
 ) -> np.ndarray:
     """Per row i, the first column j in [lo, hi) with x_i + x_j >= pivot (> pivot if not strict).
 
-    All rows are searched together (vectorised bisection); ``hi`` where none qualifies.
+    ``hi`` where none qualifies. The column where ``x_j`` crosses ``pivot - x_i`` is found by
+    one ``searchsorted`` and checked on the computed sums at its two sides (the sums of a
+    row are sorted, so that decides it); the few rows where rounding puts the true column
+    elsewhere are settled by a vectorised bisection on the sums themselves.
     """
-    left, right = lo.copy(), hi.copy()
     row_values = x[rows]
+    guess = np.searchsorted(x, pivot - row_values, side="left" if strict else "right")
+    guess = np.clip(guess, lo, hi)
+    last = x.size - 1
+
+    def below(columns: np.ndarray) -> np.ndarray:
+        sums = row_values + x[np.clip(columns, 0, last)]
+        return sums < pivot if strict else sums <= pivot
+
+    settled = ((guess == lo) | below(guess - 1)) & ((guess == hi) | ~below(guess))
+    if settled.all():
+        return guess
+    unsettled = np.flatnonzero(~settled)
+    result = guess.copy()
+    result[unsettled] = _bisect_below(
+        x, row_values[unsettled], lo[unsettled], hi[unsettled], pivot, strict
+    )
+    return result
+
+
+def _bisect_below(
+    x: np.ndarray,
+    row_values: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    pivot: float,
+    strict: bool,
+) -> np.ndarray:
+    """:func:`_count_below` by bisection on the sums (all rows at once)."""
+    left, right = lo.copy(), hi.copy()
     last = x.size - 1
     while True:
         active = left < right
