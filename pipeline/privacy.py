@@ -139,6 +139,16 @@ def row_hash_key(key: PseudonymKey) -> str:
     return hmac.new(key.secret, b"row-key", hashlib.sha256).hexdigest()[:16]
 
 
+def _arrow_chunks(column: pd.Series) -> list[pa.Array]:
+    """A text column as Arrow arrays, without copying when it is Arrow-backed already.
+
+    (A column read in chunks converts to a ChunkedArray; ``pa.chunked_array`` given
+    ChunkedArrays would walk them value by value, so their chunks are passed instead.)
+    """
+    arrow = pa.array(column, type=pa.large_string(), from_pandas=True)
+    return arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+
+
 def row_keys(raw: pd.DataFrame, key: PseudonymKey) -> np.ndarray:
     """Keyed 64-bit hash of each raw row's values, independent of column order.
 
@@ -157,7 +167,7 @@ def row_keys(raw: pd.DataFrame, key: PseudonymKey) -> np.ndarray:
     # pass: per-column pandas calls cost ~0.4 ms each, so a 10,000-column header took
     # seconds whatever the rows (and 500,000 columns minutes).
     cells = pa.chunked_array(
-        [pa.array(raw[c], type=pa.large_string(), from_pandas=True) for c in columns]
+        [chunk for c in columns for chunk in _arrow_chunks(raw[c])], type=pa.large_string()
     )
     text = pd.Series(cells, dtype=pd.ArrowDtype(pa.large_string())).fillna("").str.strip()
     hashed = pd.util.hash_pandas_object(text, index=False, hash_key=row_hash_key(key))
