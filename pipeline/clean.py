@@ -27,7 +27,7 @@ from pipeline.config import SourceSection, StudyConfig
 from pipeline.errors import InputError
 from pipeline.privacy import PseudonymKey, keyed_hash, row_keys
 from pipeline.sources.base import AdapterSpec, Problems, RowBatch
-from pipeline.sources.io import RawTable
+from pipeline.sources.io import RawTable, text_frame
 
 QUARANTINE_COLUMNS = (
     "source_file", "source_row", "adapter", "reason", "column", "message", "values", "row_key",
@@ -167,30 +167,25 @@ def clean_tables(
         A required column is missing from a file's header (the message names file and
         column), or no value of a date column of a file fits the configured format.
     """
-    frames, rows, files = [], [], []
     for table, display in tables:
-        raw = table.frame
-        missing = spec.missing_columns(raw.columns)
+        missing = spec.missing_columns(table.columns)
         if missing:
             raise InputError(
                 display, "required column is missing from the header", column=missing[0]
             )
-        if spec.id_from_file_name and "patient_id" not in raw.columns:
-            # the client id is the file name: part of every record's identity
-            raw = raw.assign(patient_id=table.stem)
-        frames.append(raw)
-        rows.append(table.source_row)
-        files.append(np.full(len(raw), display, dtype=object))
-    raw = (
-        pd.concat(frames, ignore_index=True)
-        if len(frames) > 1
-        else frames[0].reset_index(drop=True)
-    )
+    counts = [len(table.source_row) for table, _ in tables]
+    files = np.repeat(np.array([display for _, display in tables], dtype=object), counts)
+    rows = [table.source_row for table, _ in tables]
+    raw = text_frame([table for table, _ in tables])
+    if spec.id_from_file_name and "patient_id" not in raw.columns:
+        # the client id is the file name: part of every record's identity
+        stems = np.array([table.stem for table, _ in tables], dtype=object)
+        raw = raw.assign(patient_id=pd.array(np.repeat(stems, counts), dtype="str"))
     keys = row_keys(raw, key)
-    batch = spec.batch(raw, source, config, key, np.concatenate(files))
+    batch = spec.batch(raw, source, config, key, files)
     typed = spec.normalise(batch)
     provenance = pd.DataFrame(
-        {"source_file": np.concatenate(files), "source_row": np.concatenate(rows), "row_key": keys},
+        {"source_file": files, "source_row": np.concatenate(rows), "row_key": keys},
         index=raw.index,
     ).astype({"source_file": "str", "source_row": "int64"})
     checked = pd.concat([typed, provenance], axis=1)
@@ -266,7 +261,7 @@ def _malformed_rows(
     malformed = table.malformed
     if malformed.empty:
         return empty_quarantine()
-    width = len(table.frame.columns)
+    width = len(table.columns)
     rows = malformed["source_row"].astype("int64")
     # A malformed record cannot be compared field by field: key it by its position.
     position_keys = keyed_hash(display + "#" + rows.astype("str"), key, "malformed")

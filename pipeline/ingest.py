@@ -261,7 +261,7 @@ def run_job(job: IngestJob, config: StudyConfig, key: PseudonymKey) -> list[dict
     tables = [_read(file, config) for file in job.files]
     by_columns: dict[tuple[str, ...], list[int]] = {}
     for position, table in enumerate(tables):
-        by_columns.setdefault(tuple(table.frame.columns), []).append(position)
+        by_columns.setdefault(table.columns, []).append(position)
     entries: list[dict[str, Any]] = [{} for _ in job.files]
     for positions in by_columns.values():
         cleaned = clean_tables(

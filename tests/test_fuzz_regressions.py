@@ -61,7 +61,7 @@ def test_xlsx_cell_at_the_last_row_and_column_is_read_at_once(tmp_path):
     assert (outcome.rows_read, outcome.rows_accepted, outcome.rows_quarantined) == (2, 1, 1)
 
 
-@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/styles.xml", "[Content_Types].xml"])
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/styles.xml"])
 def test_xlsx_with_a_broken_xml_part_is_a_clean_error(tmp_path, part):
     # was xml.etree.ElementTree.ParseError escaping openpyxl.load_workbook
     data = _xlsx(DIARY)
@@ -69,9 +69,19 @@ def test_xlsx_with_a_broken_xml_part_is_a_clean_error(tmp_path, part):
     path = tmp_path / "broken.xlsx"
     path.write_bytes(replace_zip_member(data, part, original[: len(original) // 2]))
     outcome = check_validate_contract(path, "diary_daily")
-    assert (
-        outcome.error is not None and "broken.xlsx: not a readable XLSX workbook" in outcome.error
-    )
+    assert outcome.error is not None
+    assert "broken.xlsx: not a readable XLSX workbook" in outcome.error
+
+
+def test_xlsx_with_a_broken_content_types_part_still_reads_its_intact_sheet(tmp_path):
+    # the sheet and workbook parts are whole: the rows are what the sheet holds
+    data = _xlsx(DIARY)
+    part = "[Content_Types].xml"
+    original = zipfile.ZipFile(io.BytesIO(data)).read(part)
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(replace_zip_member(data, part, original[: len(original) // 2]))
+    outcome = check_validate_contract(path, "diary_daily")
+    assert (outcome.error, outcome.rows_read, outcome.rows_accepted) == (None, 1, 1)
 
 
 def test_attack_log_with_cr_line_endings_and_a_preamble_is_read(tmp_path):
