@@ -61,7 +61,19 @@ def run(
         int, typer.Option(help="run on a local Dask cluster with N workers (0 = no Dask)")
     ] = 0,
     dask_address: Annotated[
-        str | None, typer.Option(help="run on an existing Dask scheduler, tcp://HOST:PORT")
+        str | None,
+        typer.Option(
+            help="run on an existing Dask scheduler, tcp://HOST:PORT (its workers must "
+            "see the study folders at the same paths)"
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="patient partitions for the outcomes stage; default: one per local "
+            "worker, 8 on an existing cluster, 1 without Dask",
+        ),
     ] = None,
 ) -> None:
     """Run the whole study: ingest, clean, outcomes, statistics, report."""
@@ -70,7 +82,7 @@ def run(
     try:
         outcome = run_flow(
             config_path=config, raw=raw, processed=processed, out=out,
-            workers=workers, dask_address=dask_address,
+            workers=workers, dask_address=dask_address, partitions=partitions,
         )  # fmt: skip
     except StudyError as error:
         _fail(str(error))

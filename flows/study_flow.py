@@ -43,6 +43,8 @@ SLOT_WAIT_SECONDS = 120
 """Longest wait for the concurrency slot before relying on the folder lock alone."""
 """The concurrency slot is renewed while a run lives; a killed run frees it this soon."""
 STABLE_AFTER_SECONDS = 2.0
+CLUSTER_PARTITIONS = 8
+"""Patient partitions on an existing Dask cluster unless the caller says otherwise."""
 
 
 class FileStillChanging(OSError):
@@ -163,11 +165,23 @@ def clean_task(config: StudyConfig, entries: list[dict], fingerprint: str) -> di
     return summary
 
 
+@task(name="outcomes-partition", cache_policy=NO_CACHE)
+def outcomes_partition_task(
+    clients: stages.PatientPartition, number: int, config: StudyConfig
+) -> str:
+    """Per-client outcomes of one patient partition (a Dask worker's share)."""
+    return stages.write_patient_partition(config, clients, number)
+
+
 @task(name="outcomes", cache_key_fn=_cache_key, persist_result=True)
-def outcomes_task(config: StudyConfig, fingerprint: str) -> dict:
-    """Endpoints per client x window and the participant flow."""
+def outcomes_task(config: StudyConfig, fingerprint: str, parts: list[str] | None = None) -> dict:
+    """Endpoints per client x window and the participant flow.
+
+    ``parts``: patient partitions computed by :func:`outcomes_partition_task`, combined
+    here; None computes every client in this task.
+    """
     _forget_from(config, "outcomes")
-    summary = stages.outcomes_stage(config)
+    summary = stages.outcomes_stage(config, parts)
     _remember(config, "outcomes", fingerprint)
     steps = summary["participant_flow"]["steps"]
     get_run_logger().info("participant flow: %s", ", ".join(f"{s['step']} {s['n']}" for s in steps))
@@ -227,6 +241,7 @@ def outcome_study(
     raw: str | None = None,
     processed: str | None = None,
     out: str | None = None,
+    partitions: int = 1,
 ):
     """Run the study on the exports in the raw folder and write a report.
 
@@ -239,6 +254,10 @@ def outcome_study(
     out : str, optional
         Report folder; default ``<reports>/<run-id>/`` with ``<reports>/latest`` switched
         to it when the run succeeds.
+    partitions : int
+        Patient partitions for the outcomes stage, computed as parallel tasks (on a
+        Dask cluster, one per worker); 1 computes every client in one task. The results
+        are the same either way.
     """
     logger = get_run_logger()
     started = dt.datetime.now(dt.UTC)
@@ -299,7 +318,15 @@ def outcome_study(
         fingerprint = stage_fingerprint(config, entries)
         reused = {e["path"]: bool(e["reused"]) for e in entries}
         summary = _stage(clean_task, config, fingerprint)(config, entries, fingerprint)
-        _stage(outcomes_task, config, fingerprint)(config, fingerprint)
+        parts = None
+        if partitions > 1 and not _holds(config, "outcomes", fingerprint):
+            plan = stages.plan_patient_partitions(config, partitions)
+            logger.info("outcomes in %d patient partitions", len(plan))
+            futures = outcomes_partition_task.map(
+                plan, range(len(plan)), config=unmapped(config)
+            )  # fmt: skip
+            parts = [future.result() for future in futures]
+        _stage(outcomes_task, config, fingerprint)(config, fingerprint, parts)
         _stage(analyse_task, config, fingerprint)(config, fingerprint)
         run = {
             "id": _run_id(),
@@ -331,8 +358,24 @@ def run_flow(
     out: Path | None = None,
     workers: int = 0,
     dask_address: str | None = None,
+    partitions: int | None = None,
 ) -> dict[str, Any]:
     """Run :func:`outcome_study` (optionally on Dask) and return its outcome as a dict.
+
+    Parameters
+    ----------
+    config_path : Path
+        study.toml.
+    raw, processed, out : Path, optional
+        As :func:`outcome_study`.
+    workers : int
+        Run on a local Dask cluster of this many worker processes (0: no Dask).
+    dask_address : str, optional
+        Run on the Dask scheduler at ``tcp://HOST:PORT``; its workers must see the
+        project's folders at the same paths (a shared file system).
+    partitions : int, optional
+        Patient partitions of the outcomes stage; default ``workers``, or
+        :data:`CLUSTER_PARTITIONS` on an existing cluster, else 1.
 
     Returns
     -------
@@ -348,6 +391,7 @@ def run_flow(
         raw=str(raw) if raw else None,
         processed=str(processed) if processed else None,
         out=str(out) if out else None,
+        partitions=partitions or (workers or (CLUSTER_PARTITIONS if dask_address else 1)),
         return_state=True,
     )
     if state.is_failed() or state.is_crashed():

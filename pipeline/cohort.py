@@ -550,6 +550,25 @@ def participant_flow(
         Every reason of a step is listed, with 0 when no client had it.
     """
     status = flow_status(sessions, diary_days, config, attacks, coverage, compliance)
+    return flow_summary(status, config)
+
+
+def flow_summary(status: pd.DataFrame, config: StudyConfig) -> dict:
+    """The participant flow of :func:`participant_flow` from per-client statuses.
+
+    Parameters
+    ----------
+    status : DataFrame
+        :func:`flow_status` rows; the statuses of disjoint groups of clients (patient
+        partitions) may be concatenated first.
+    config : StudyConfig
+        Windows, primary window and ``min_recorded_days``.
+
+    Returns
+    -------
+    dict
+        As :func:`participant_flow`.
+    """
     n = config.windows.min_recorded_days
     primary = config.windows.primary
     first, last = config.windows.followup[primary]

@@ -295,6 +295,7 @@ def patient_outcomes(
     sessions: pd.DataFrame,
     config: StudyConfig,
     questionnaires: pd.DataFrame | None = None,
+    instruments: list[str] | None = None,
 ) -> pd.DataFrame:
     """Endpoints per client x window (baseline and every follow-up window).
 
@@ -312,6 +313,10 @@ def patient_outcomes(
     questionnaires : DataFrame, optional
         Canonical ``questionnaires``; see :func:`questionnaire_scores` for which score
         stands for a window.
+    instruments : list of str, optional
+        The questionnaire columns to add (default: every instrument in
+        ``questionnaires``). A patient partition passes the study's full list so every
+        partition has the same columns.
 
     Returns
     -------
@@ -334,8 +339,9 @@ def patient_outcomes(
           first day; ``sessions_in_window``: attended therapy sessions inside it;
         - ``group``: :func:`client_groups` label (NaN when none);
 
-        then one float column per questionnaire instrument found in ``questionnaires``
-        (column name = instrument, sorted), NaN when no score stands for the window.
+        then one float column per questionnaire instrument (``instruments``, or every
+        one found in ``questionnaires``; column name = instrument, sorted), NaN when no
+        score stands for the window.
 
     Raises
     ------
@@ -365,7 +371,7 @@ def patient_outcomes(
     n_windows = len(window_table(config.windows))
     columns["group"] = pd.Series(np.repeat(groups, n_windows), dtype="str")  # grid order
     frame = frame.assign(**columns)
-    return _add_instruments(frame, questionnaires, index, config)
+    return _add_instruments(frame, questionnaires, index, config, instruments)
 
 
 def _add_instruments(
@@ -373,13 +379,17 @@ def _add_instruments(
     questionnaires: pd.DataFrame | None,
     index: pd.DataFrame,
     config: StudyConfig,
+    instruments: list[str] | None = None,
 ) -> pd.DataFrame:
-    if questionnaires is None or questionnaires.empty:
-        return frame
-    instruments = sorted(questionnaires["instrument"].unique())
+    has_any = questionnaires is not None and not questionnaires.empty
+    if instruments is None:
+        instruments = questionnaires["instrument"].unique() if has_any else []
+    instruments = sorted(instruments)
     clash = sorted(set(instruments) & set(PATIENT_OUTCOME_COLUMNS))
     if clash:
         raise ValueError(f"questionnaire instruments clash with outcome columns: {clash}")
+    if not has_any:
+        return frame.assign(**{instrument: np.nan for instrument in instruments})
     assigned = _assign_questionnaires(questionnaires, index, config)
     scores = {}
     for instrument in instruments:

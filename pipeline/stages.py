@@ -16,11 +16,16 @@ This module is the one place that knows the file layout of the processed folder
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline import cohort, ingest, outcomes, store
@@ -58,13 +63,18 @@ NOT_ANALYSED = ("source_file", "source_row", "row_key", "source")
 
 
 def _read_canonical(
-    processed: Path, name: str, columns: list[str] | None = None, client_codes: bool = False
+    processed: Path,
+    name: str,
+    columns: list[str] | None = None,
+    client_codes: bool = False,
+    clients: PatientPartition | None = None,
 ) -> pd.DataFrame:
     """A canonical table without its provenance columns (or only ``columns``).
 
     ``client_codes`` reads ``patient_id`` as a categorical column (Parquet's dictionary):
     millions of diary rows then hold a code each instead of a string, and every client
     lookup in :mod:`pipeline.cohort` costs one hash per client, not per row.
+    ``clients`` keeps only the rows of one patient partition.
 
     Raises
     ------
@@ -79,14 +89,137 @@ def _read_canonical(
     return pd.read_parquet(
         path, engine="pyarrow", columns=columns,
         read_dictionary=["patient_id"] if client_codes else None,
+        filters=clients.filters() if clients is not None else None,
     )  # fmt: skip
 
 
-def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
+CLIENT_TABLES = ("sessions", "diary_days", "attacks", "coverage")
+"""The tables whose clients the participant flow counts (questionnaire-only: not seen)."""
+PARTS_FOLDER = ".outcome-parts"
+ADVERSE_EVENT_COLUMNS = ["is_therapy", "attended", "adverse_event", "ae_resolved_hours"]
+PER_CLIENT_TABLES = ("patient_outcomes", "trajectory", "sessions_summary", "flow_status")
+"""What a patient partition computes: tables with rows of its own clients only."""
+
+
+@dataclass(frozen=True)
+class PatientPartition:
+    """The clients whose pseudonym lies in ``first .. last`` (inclusive, string order).
+
+    Outcomes are per client, so disjoint partitions can be computed apart (on Dask
+    workers) and concatenated in partition order: the result equals the whole-study
+    computation row for row.
+    """
+
+    first: str
+    last: str
+    instruments: tuple[str, ...]
+    """The study's questionnaire instruments, so every partition has the same columns."""
+
+    def filters(self) -> list[tuple[str, str, str]]:
+        """A Parquet row filter (pyarrow DNF) for these clients."""
+        return [("patient_id", ">=", self.first), ("patient_id", "<=", self.last)]
+
+
+def plan_patient_partitions(config: StudyConfig, n: int) -> list[PatientPartition]:
+    """Split the study's clients into at most ``n`` partitions of about equal size.
+
+    Reads only the ``patient_id`` columns (and the questionnaire instruments); clears
+    partitions an earlier interrupted run left behind.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    n : int
+        Partitions wanted (>= 1); fewer when the study has fewer clients.
+    """
+    processed = config.processed_dir
+    ids = pa.chunked_array(
+        [
+            pc.unique(pq.read_table(processed / f"{name}.parquet", columns=["patient_id"])
+                      .column("patient_id").combine_chunks())
+            for name in CLIENT_TABLES
+        ]
+    )  # fmt: skip
+    clients = np.sort(pc.unique(ids.combine_chunks()).to_numpy(zero_copy_only=False))
+    instruments = pc.unique(
+        pq.read_table(processed / "questionnaires.parquet", columns=["instrument"])
+        .column("instrument")
+        .combine_chunks()
+    ).to_pylist()
+    shutil.rmtree(processed / PARTS_FOLDER, ignore_errors=True)
+    return [
+        PatientPartition(str(chunk[0]), str(chunk[-1]), tuple(sorted(instruments)))
+        for chunk in np.array_split(clients, max(1, min(n, len(clients))))
+        if len(chunk)
+    ]
+
+
+def patient_tables(
+    config: StudyConfig, clients: PatientPartition | None = None
+) -> dict[str, pd.DataFrame]:
+    """The per-client outcome tables of all clients, or of one patient partition.
+
+    Returns
+    -------
+    dict of DataFrame
+        :data:`PER_CLIENT_TABLES`: ``patient_outcomes``
+        (:func:`pipeline.outcomes.patient_outcomes`), ``trajectory``, ``sessions_summary``
+        and ``flow_status`` (:func:`pipeline.cohort.flow_status`), each sorted by client.
+    """
+    processed = config.processed_dir
+
+    def read(name, columns=None, client_codes=False):
+        return _read_canonical(processed, name, columns, client_codes, clients)
+
+    sessions = read("sessions")
+    diary_days = read("diary_days", client_codes=True)
+    per_window = outcomes.patient_outcomes(
+        diary_days, sessions, config, read("questionnaires"),
+        list(clients.instruments) if clients is not None else None,
+    )  # fmt: skip
+    attacks = read("attacks", ["patient_id"], client_codes=True)
+    coverage = read("coverage", ["patient_id"], client_codes=True)
+    return {
+        "patient_outcomes": per_window,
+        "trajectory": outcomes.weekly_trajectory(diary_days, sessions, config),
+        "sessions_summary": outcomes.sessions_summary(sessions),
+        "flow_status": cohort.flow_status(
+            sessions, diary_days, config, attacks, coverage, per_window
+        ),
+    }
+
+
+def write_patient_partition(config: StudyConfig, clients: PatientPartition, number: int) -> str:
+    """Compute one patient partition and park its tables in the processed folder.
+
+    What a Dask worker runs: it returns a folder path, not the tables, so nothing large
+    travels back to the flow. The folder is hidden and removed by
+    :func:`outcomes_stage` once the partitions are combined.
+
+    Returns
+    -------
+    str
+        The partition's folder.
+    """
+    folder = config.processed_dir / PARTS_FOLDER / f"{number:04d}"
+    for name, frame in patient_tables(config, clients).items():
+        store.write_parquet_atomic(folder / f"{name}.parquet", frame)
+    return str(folder)
+
+
+def outcomes_stage(config: StudyConfig, parts: list[str] | None = None) -> dict[str, Any]:
     """Endpoints per client x window, responders, trajectories, participant flow.
 
-    Reads the canonical tables, writes :data:`OUTCOME_TABLES` as Parquet and
-    ``outcomes_summary.json`` (participant flow, responder counts, adverse events).
+    Reads the canonical tables (or combines the patient partitions in ``parts``),
+    writes :data:`OUTCOME_TABLES` as Parquet and ``outcomes_summary.json``
+    (participant flow, responder counts, adverse events).
+
+    Parameters
+    ----------
+    config : StudyConfig
+    parts : list of str, optional
+        Folders from :func:`write_patient_partition`, in partition order. None (or
+        empty): compute every client here.
 
     Returns
     -------
@@ -95,25 +228,24 @@ def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
         (counts per claim limit), ``clients`` (rows in patient_outcomes / n windows).
     """
     processed = config.processed_dir
-    tables = {
-        "sessions": _read_canonical(processed, "sessions"),
-        "diary_days": _read_canonical(processed, "diary_days", client_codes=True),
-        "attacks": _read_canonical(processed, "attacks", ["patient_id"], client_codes=True),
-        "coverage": _read_canonical(processed, "coverage", ["patient_id"], client_codes=True),
-        "questionnaires": _read_canonical(processed, "questionnaires"),
-    }
-    sessions, diary_days = tables["sessions"], tables["diary_days"]
-    per_window = outcomes.patient_outcomes(diary_days, sessions, config, tables["questionnaires"])
+    if not parts:
+        tables = patient_tables(config)
+    else:
+        tables = {
+            name: pd.concat(
+                [pd.read_parquet(Path(part) / f"{name}.parquet") for part in parts],
+                ignore_index=True,
+            )
+            for name in PER_CLIENT_TABLES
+        }
+    per_window = tables["patient_outcomes"]
     responders = outcomes.responders(per_window, config)
-    trajectory = outcomes.weekly_trajectory(diary_days, sessions, config)
-    flow = cohort.participant_flow(
-        sessions, diary_days, config, tables["attacks"], tables["coverage"], per_window
-    )
+    sessions = _read_canonical(processed, "sessions", ADVERSE_EVENT_COLUMNS)
     limits = sorted(
         {c.max_reaction_hours for c in config.claims if c.test == "adverse_events"} or {24.0}
     )
     summary = {
-        "participant_flow": flow,
+        "participant_flow": cohort.flow_summary(tables["flow_status"], config),
         "responders": responders.summary.to_dict("records"),
         "adverse_events": [outcomes.adverse_event_summary(sessions, hours) for hours in limits],
         "clients": int(per_window["patient_id"].nunique()),
@@ -121,12 +253,13 @@ def outcomes_stage(config: StudyConfig) -> dict[str, Any]:
     frames = {
         "patient_outcomes": per_window,
         "responders": responders.per_patient,
-        "trajectory": trajectory,
-        "sessions_summary": outcomes.sessions_summary(sessions),
+        "trajectory": tables["trajectory"],
+        "sessions_summary": tables["sessions_summary"],
     }
     for name, frame in frames.items():
         store.write_parquet_atomic(processed / f"{name}.parquet", frame)
     store.write_json_atomic(processed / OUTCOMES_SUMMARY, summary)
+    shutil.rmtree(processed / PARTS_FOLDER, ignore_errors=True)
     return summary
 
 

@@ -28,3 +28,15 @@ def copy_sample(root: Path, demo: bool = True) -> Path:
         text = re.sub(r"demo = true.*", "demo = false", text)
     study.write_text(text, encoding="utf-8")
     return study
+
+
+def comparable_results(results: dict) -> dict:
+    """results.json without what legitimately differs between two runs of one study
+    (run id and times, and whether an input was reused from an earlier run)."""
+    run = {
+        k: v
+        for k, v in results["run"].items()
+        if k not in ("id", "started_at", "finished_at", "inputs")
+    }
+    inputs = [{k: v for k, v in i.items() if k != "reused"} for i in results["run"]["inputs"]]
+    return {**results, "run": {**run, "inputs": inputs}}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.study_copies import copy_sample
+from tests.study_copies import comparable_results, copy_sample
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -34,17 +34,6 @@ def _task_states(flow_run_id) -> dict[str, str]:
     }
 
 
-def _comparable(results: dict) -> dict:
-    """results.json without what legitimately differs between two runs."""
-    run = {
-        k: v
-        for k, v in results["run"].items()
-        if k not in ("id", "started_at", "finished_at", "inputs")
-    }
-    inputs = [{k: v for k, v in i.items() if k != "reused"} for i in results["run"]["inputs"]]
-    return {**results, "run": {**run, "inputs": inputs}}
-
-
 def test_unchanged_rerun_skips_cached_stages_and_gives_the_same_results(tmp_path):
     from flows.study_flow import outcome_study
 
@@ -66,7 +55,7 @@ def test_unchanged_rerun_skips_cached_stages_and_gives_the_same_results(tmp_path
     one, two = (json.loads((run / "results.json").read_text(encoding="utf-8")) for run in runs)
     assert all(i["reused"] for i in two["run"]["inputs"])
     assert one["run"]["id"] != two["run"]["id"]
-    assert _comparable(one) == _comparable(two)
+    assert comparable_results(one) == comparable_results(two)
     assert (tmp_path / "reports" / "latest").resolve() == runs[1].resolve()
 
 

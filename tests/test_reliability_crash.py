@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import store
-from tests.study_copies import copy_sample
+from tests.study_copies import comparable_results, copy_sample
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 TOOL = Path(__file__).resolve().parent / "tools" / "crashing_cli.py"
@@ -74,16 +74,6 @@ def _assert_nothing_half_written(root: Path) -> None:
         assert (latest / "manifest.json").is_file()
 
 
-def _comparable(results: dict) -> dict:
-    run = {
-        k: v
-        for k, v in results["run"].items()
-        if k not in ("id", "started_at", "finished_at", "inputs")
-    }
-    inputs = [{k: v for k, v in i.items() if k != "reused"} for i in results["run"]["inputs"]]
-    return {**results, "run": {**run, "inputs": inputs}}
-
-
 def test_killed_runs_leave_no_half_written_file_and_the_next_run_recovers(tmp_path):
     baseline_root = tmp_path / "baseline"
     baseline_study = copy_sample(baseline_root)
@@ -115,6 +105,6 @@ def test_killed_runs_leave_no_half_written_file_and_the_next_run_recovers(tmp_pa
         results = json.loads(
             (root / "reports" / "latest" / "results.json").read_text(encoding="utf-8")
         )
-        assert _comparable(results) == _comparable(baseline), (kill_at, when)
+        assert comparable_results(results) == comparable_results(baseline), (kill_at, when)
         leftovers = [p for p in (root / "processed").rglob(".*.tmp")]
         assert leftovers == []  # the recovering run swept what the killed one left
