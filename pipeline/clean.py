@@ -25,6 +25,7 @@ import pandera.pandas as pa
 
 from pipeline.config import SourceSection, StudyConfig
 from pipeline.errors import InputError
+from pipeline.int_keys import duplicated_keys
 from pipeline.privacy import PseudonymKey, keyed_hash, row_keys
 from pipeline.sources.base import AdapterSpec, Problems, RowBatch
 from pipeline.sources.io import RawTable, text_frame
@@ -300,31 +301,27 @@ def drop_duplicates(frames: list[pd.DataFrame]) -> tuple[list[pd.DataFrame], pd.
     removed : pandas.Series
         Number of rows removed per ``source_file``.
     """
-    tagged = [
-        pd.DataFrame(
-            {
-                "frame": i,
-                "pos": np.arange(len(f)),
-                "source_file": f["source_file"].to_numpy(),
-                "source_row": f["source_row"].to_numpy(),
-                "row_key": f["row_key"].to_numpy(),
-            }
-        )
-        for i, f in enumerate(frames)
-    ]
-    everything = pd.concat(tagged, ignore_index=True) if tagged else pd.DataFrame()
-    if everything.empty:
+    sizes = np.array([len(f) for f in frames], dtype=np.int64)
+    if not sizes.sum():
         return frames, pd.Series(dtype="int64")
-    everything = everything.sort_values(["source_file", "source_row"], kind="stable")
-    duplicate = everything["row_key"].duplicated(keep="first")
-    removed = everything.loc[duplicate].groupby("source_file").size()
-    kept = []
-    for i, frame in enumerate(frames):
-        drop = everything.loc[duplicate & everything["frame"].eq(i), "pos"].to_numpy()
-        keep = np.ones(len(frame), dtype=bool)
-        keep[drop] = False
-        kept.append(frame[keep].reset_index(drop=True))
-    return kept, removed.astype("int64")
+    files = pd.concat([f["source_file"].astype("str") for f in frames], ignore_index=True)
+    rows = np.concatenate([f["source_row"].to_numpy(dtype=np.int64) for f in frames])
+    keys = np.concatenate([f["row_key"].to_numpy(dtype=np.int64) for f in frames])
+    file_codes, file_names = pd.factorize(files, sort=True)
+    # first occurrence by file path, then row: one stable sort of one integer
+    order = np.argsort((file_codes.astype(np.int64) << 32) | rows, kind="stable")
+    duplicate = np.empty(len(keys), dtype=bool)
+    duplicate[order] = duplicated_keys(keys[order], keep="first")
+    removed = pd.Series(
+        np.bincount(file_codes[duplicate], minlength=len(file_names)),
+        index=pd.Index(file_names, name="source_file"),
+    )
+    bounds = np.concatenate([[0], np.cumsum(sizes)])
+    kept = [
+        frame if not duplicate[a:b].any() else frame[~duplicate[a:b]].reset_index(drop=True)
+        for frame, a, b in zip(frames, bounds[:-1], bounds[1:], strict=True)
+    ]
+    return kept, removed[removed > 0].astype("int64")
 
 
 def accounting(

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.int_keys import duplicated_keys
+
 DAY = np.timedelta64(1, "D")
 FLAGS = ("headache", "acute_medication", "migraine_specific_medication")
 NULLABLE_FLAGS = ("migraine", "aura", "nausea", "photophobia", "phonophobia")
@@ -118,20 +120,59 @@ def coverage_days(coverage: pd.DataFrame) -> pd.DataFrame:
     return days.drop_duplicates(ignore_index=True)
 
 
-def merge_records(records: pd.DataFrame) -> pd.DataFrame:
+def day_keys(records: pd.DataFrame) -> np.ndarray:
+    """One int64 per row identifying its (client, day), ordered like (client, date).
+
+    Hashing and sorting one integer column is several times cheaper than two columns,
+    one of them text, over millions of diary rows.
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        ``patient_id`` (no missing values) and ``date`` (datetime64, midnight).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Equal for rows of the same client and day; sorting by it sorts by client id
+        (string order), then date.
+    """
+    codes, _ = pd.factorize(records["patient_id"], sort=True)
+    days = records["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    if not len(days):
+        return days
+    return (codes.astype(np.int64) << 32) | (days - days.min())
+
+
+def merge_records(records: pd.DataFrame, keys: np.ndarray | None = None) -> pd.DataFrame:
     """Collapse several records of the same client and day by the rules above.
 
     Only keys that occur more than once are grouped (the common case costs nothing).
+
+    Parameters
+    ----------
+    records : pandas.DataFrame
+        Diary-day rows (``DIARY_DAY_COLUMNS``).
+    keys : numpy.ndarray, optional
+        :func:`day_keys` of ``records`` when the caller has them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows with a unique (client, day): untouched rows first, in their order, then the
+        merged ones.
     """
-    key = ["patient_id", "date"]
-    repeated = records.duplicated(key, keep=False).to_numpy()
+    keys = day_keys(records) if keys is None else keys
+    repeated = duplicated_keys(keys, keep=False)
     if not repeated.any():
         return records
     many = records[repeated]
     for column in NULLABLE_FLAGS:  # max of nullable booleans: True > False > <NA>
         many = many.assign(**{column: many[column].astype("boolean")})
-    grouped = many.groupby(key, sort=False)
+    grouped = many.groupby(keys[repeated], sort=False)
     aggregation = {
+        "patient_id": "first",
+        "date": "first",
         **{c: "any" for c in FLAGS},
         **{c: "max" for c in NULLABLE_FLAGS},
         "peak_pain": "max",
@@ -142,7 +183,7 @@ def merge_records(records: pd.DataFrame) -> pd.DataFrame:
     }
     merged = grouped.agg(aggregation)
     merged.loc[grouped["source"].nunique() > 1, "source"] = "both"
-    merged = merged.reset_index()
+    merged = merged.reset_index(drop=True)[list(records.columns)]
     return pd.concat([records[~repeated], merged], ignore_index=True)
 
 
@@ -166,9 +207,10 @@ def build_diary_days(
         One row per client per recorded day, sorted by client and date.
     stats : DiaryStats
     """
-    conflicts = daily.duplicated(["patient_id", "date"], keep=False)
+    form_keys = day_keys(daily)
+    conflicts = duplicated_keys(form_keys, keep=False)
     forms = daily.assign(source="daily")[list(DIARY_DAY_COLUMNS)]
-    forms = merge_records(forms)
+    forms = merge_records(forms, form_keys)
 
     by_day = attack_days(attacks) if len(attacks) else pd.DataFrame(columns=["patient_id", "date"])
     covered = (
@@ -205,9 +247,10 @@ def build_diary_days(
 
     combined = pd.concat([forms, from_attacks.astype(forms.dtypes.to_dict())], ignore_index=True)
     combined = merge_records(combined)
-    combined = combined.sort_values(["patient_id", "date"], ignore_index=True)
+    order = np.argsort(day_keys(combined), kind="stable")  # by client, then date
+    combined = combined.take(order).reset_index(drop=True)
     stats = DiaryStats(
-        conflict_days=int(daily.loc[conflicts, ["patient_id", "date"]].drop_duplicates().shape[0]),
+        conflict_days=int(pd.unique(form_keys[conflicts]).size),
         conflict_rows=int(conflicts.sum()),
         attack_days=len(by_day),
         attack_days_outside_coverage=outside,

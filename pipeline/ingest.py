@@ -207,11 +207,13 @@ def plan_ingest(
     jobs: list[IngestJob] = []
     for index, group in pending.items():
         chunk: list[tuple[InputFile, str, int]] = []
+        chunk_bytes = 0
         for item in group:
-            if chunk and sum(size for *_, size in chunk) + item[2] > JOB_BYTES:
+            if chunk and chunk_bytes + item[2] > JOB_BYTES:
                 jobs.append(_job(index, chunk, settings[index]))
-                chunk = []
+                chunk, chunk_bytes = [], 0
             chunk.append(item)
+            chunk_bytes += item[2]
         jobs.append(_job(index, chunk, settings[index]))
     return reused, jobs
 

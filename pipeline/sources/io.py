@@ -13,6 +13,7 @@ the header row (blank lines are not records; a quoted field may span lines).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import sys
@@ -39,7 +40,10 @@ def column_key(name: object) -> str:
     return re.sub(r"[\s\-]+", "_", text)
 
 
+@functools.cache
 def _no_malformed() -> pd.DataFrame:
+    """The empty ``malformed`` table, shared (read only): most files have no such rows,
+    and a frame per file costs more than reading a small file."""
     return pd.DataFrame({"source_row": [], "fields": []}, dtype="int64")
 
 
