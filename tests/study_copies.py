@@ -40,3 +40,19 @@ def comparable_results(results: dict) -> dict:
     }
     inputs = [{k: v for k, v in i.items() if k != "reused"} for i in results["run"]["inputs"]]
     return {**results, "run": {**run, "inputs": inputs}}
+
+
+def simulated_outcomes(folder: Path, n: int, seed: int, settings=None):
+    """Simulate a study into ``folder`` and run it through ingest, clean and outcomes
+    (the real stages, from files on disk). Returns its configuration."""
+    from pipeline import ingest, stages
+    from pipeline.config import load_config
+    from pipeline.privacy import resolve_key
+    from pipeline.simulate import simulate_study
+
+    simulate_study(folder, n, seed, settings)
+    config = load_config(folder / "study.toml")
+    key = resolve_key(config.study.salt_env, config.study.demo, {})
+    stages.clean_stage(config, ingest.ingest(config, key))
+    stages.outcomes_stage(config)
+    return config

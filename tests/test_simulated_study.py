@@ -10,21 +10,16 @@ import json
 
 import pytest
 
-from pipeline import ingest, outcomes, stages
-from pipeline.config import load_config
-from pipeline.privacy import resolve_key
-from pipeline.simulate import SimulationSettings, simulate_study
+from pipeline import outcomes, stages
+from pipeline.simulate import SimulationSettings
 from pipeline.stats import paired_summary
+from tests.study_copies import simulated_outcomes
 
 
 def _primary_change(tmp_path, settings: SimulationSettings, n: int, seed: int) -> tuple[dict, dict]:
     """Simulate, run ingest -> outcomes, and return the paired summary and truth.json."""
     folder = tmp_path / "study"
-    simulate_study(folder, n, seed, settings)
-    config = load_config(folder / "study.toml")
-    key = resolve_key(config.study.salt_env, config.study.demo, {})
-    stages.clean_stage(config, ingest.ingest(config, key))
-    stages.outcomes_stage(config)
+    config = simulated_outcomes(folder, n, seed, settings)
     frames, _ = stages.load_outcomes(config.processed_dir)
     pairs = outcomes.paired_values(
         frames["patient_outcomes"], "migraine_days", config.windows.primary

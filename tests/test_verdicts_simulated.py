@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import ingest, stages
-from pipeline.config import load_config
-from pipeline.privacy import resolve_key
-from pipeline.simulate import SimulationSettings, simulate_study
+from pipeline import stages
+from pipeline.simulate import SimulationSettings
+from tests.study_copies import simulated_outcomes
 
 pytestmark = pytest.mark.slow
 
@@ -21,12 +20,7 @@ pytestmark = pytest.mark.slow
 def _verdicts(
     tmp_path, settings: SimulationSettings, n: int = 300, seed: int = 21
 ) -> dict[str, dict]:
-    folder = tmp_path / "study"
-    simulate_study(folder, n, seed, settings)
-    config = load_config(folder / "study.toml")
-    key = resolve_key(config.study.salt_env, config.study.demo, {})
-    stages.clean_stage(config, ingest.ingest(config, key))
-    stages.outcomes_stage(config)
+    config = simulated_outcomes(tmp_path / "study", n, seed, settings)
     analysis = stages.analysis_stage(config)
     return {claim["id"]: claim for claim in analysis["claims"]}
 

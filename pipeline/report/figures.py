@@ -88,6 +88,14 @@ class FigureSpec:
     draw: Callable[[], Figure]
 
 
+NO_PAIRS = "No client was evaluable at baseline and in the primary window."
+
+
+def _placeholder_spec(name: str, title: str, caption: str, alt: str, message: str) -> FigureSpec:
+    """A figure that says, in its own frame, why there is nothing to draw."""
+    return FigureSpec(name, title, caption, alt, lambda: plots.placeholder(title, message))
+
+
 def save(fig: Figure) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a figure (deterministic for the same figure)."""
     FigureCanvasAgg(fig)
@@ -183,14 +191,12 @@ def _slope_spec(results, pairs, config) -> FigureSpec:
         f"days, orange: more, grey: unchanged. The black line joins the means.{sampled}"
     )
     if n == 0:
-        return FigureSpec(
+        return _placeholder_spec(
             "before_after",
             title,
             caption,
             "No clients to show.",
-            lambda: plots.placeholder(
-                title, "No client was evaluable at baseline and in the primary window."
-            ),
+            NO_PAIRS,
         )
     alt = (
         f"Slope chart of migraine days per 28 days for {n} clients: mean {number(pairs['before'].mean())} "
@@ -213,14 +219,12 @@ def _histogram_spec(results, pairs, config) -> FigureSpec:
         "black: mean change; dashed: mean change in the placebo arms of migraine prevention trials."
     )
     if pairs.empty:
-        return FigureSpec(
+        return _placeholder_spec(
             "change_distribution",
             title,
             caption,
             "No clients to show.",
-            lambda: plots.placeholder(
-                title, "No client was evaluable at baseline and in the primary window."
-            ),
+            NO_PAIRS,
         )
     alt = (
         f"Histogram of the change for {len(pairs)} clients; mean {number(pairs['change'].mean())}, "
@@ -248,14 +252,12 @@ def _trajectory_spec(results, config) -> FigureSpec:
         "Clients differ from week to week (dropout), so the curve is not one fixed group."
     )
     if rows.empty:
-        return FigureSpec(
+        return _placeholder_spec(
             "trajectory",
             title,
             caption,
             "No weekly data.",
-            lambda: plots.placeholder(
-                title, "No week had clients with enough recorded diary days."
-            ),
+            "No week had clients with enough recorded diary days.",
         )
     before = rows.loc[rows["week"] < 0, "mean"].mean()
     after = rows.loc[rows["week"] >= rows["week"].max() - 3, "mean"].mean()
@@ -274,12 +276,12 @@ def _forest_spec(results, config) -> FigureSpec:
         "functioning) is positive. Colour = verdict. The side-effect claim has no d_z."
     )
     if rows.empty:
-        return FigureSpec(
+        return _placeholder_spec(
             "effects",
             title,
             caption,
             "No effect sizes.",
-            lambda: plots.placeholder(title, "No claim had enough data for an effect size."),
+            "No claim had enough data for an effect size.",
         )
     alt = "Forest plot: " + "; ".join(
         f"{r.label} {number(r.value)} ({number(r.low)} to {number(r.high)})"
@@ -302,12 +304,12 @@ def _responder_spec(results, config) -> FigureSpec:
         f"(at least 50% fewer days) in migraine prevention trials. Source: {source}"
     )
     if rows.empty or "proportion" not in rows:
-        return FigureSpec(
+        return _placeholder_spec(
             "responders",
             title,
             caption,
             "No responder data.",
-            lambda: plots.placeholder(title, "No client could be classed as responder or not."),
+            "No client could be classed as responder or not.",
         )
     rows = rows[rows["window"].isin(windows)]
     alt = "Responder rates: " + "; ".join(
